@@ -1,0 +1,31 @@
+"""lecture_utils: the machinery behind the A2C lecture notebooks.
+
+Layers, each importing only those below it::
+
+    returns (pure maths on arrays) -> envs, networks -> agents, trainer, evaluation
+        -> experiments (sweeps, data sets with provenance, statistics) -> cli
+
+Plotting reads DataFrames and knows no trainer. Notebooks import from here only.
+"""
+from .agent import A2CAgent, UpdateStats, policy_entropy, sample_action
+from .config import A2CConfig
+from .envs import Episode, env_dimensions, make_env, rollout_episode
+from .errors import ConfigError, DataError, LectureError
+from .evaluation import EvalResult, evaluate
+from .networks import build_networks, count_parameters, make_actor, make_critic
+from .numpy_agent import NumpyA2CAgent
+from .returns import (discounted_returns, gae_advantages, mc_advantages, n_step_returns, td0_targets,
+                      td_errors)
+from .session import setup
+from .torch_agent import TorchA2CAgent
+from .trainer import EPISODE_COLUMNS, TrainResult, make_agent, train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "A2CAgent", "A2CConfig", "ConfigError", "DataError", "EPISODE_COLUMNS", "Episode", "EvalResult",
+    "LectureError", "NumpyA2CAgent", "TorchA2CAgent", "TrainResult", "UpdateStats", "build_networks",
+    "count_parameters", "discounted_returns", "env_dimensions", "evaluate", "gae_advantages", "make_actor",
+    "make_agent", "make_critic", "make_env", "mc_advantages", "n_step_returns", "policy_entropy",
+    "rollout_episode", "sample_action", "setup", "td0_targets", "td_errors", "train",
+]

@@ -1,0 +1,133 @@
+"""The one place every hyperparameter is named: :class:`A2CConfig`.
+
+Its defaults are exactly the seed's (the lecture demo); every departure from the seed is a named option whose
+default switches it off, so ``A2CConfig()`` *is* the seed's algorithm.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError
+
+__all__ = ["A2CConfig", "IMPLEMENTATIONS"]
+
+#: Two implementations of the same update: ``"torch"`` (autograd and ``torch.optim.Adam``, the readable one the
+#: lectures show, bit-identical to the seed) and ``"numpy"`` (gradients written out by hand, several times faster).
+IMPLEMENTATIONS = ("numpy", "torch")
+
+
+@dataclass(frozen=True)
+class A2CConfig:
+    """Hyperparameters of the A2C trainer. Defaults reproduce the seed; options marked *(option)* are off by default."""
+
+    env_id: str = "CartPole-v1"
+    """Gymnasium environment id; any environment with a Box observation and a Discrete action space."""
+    episodes: int = 2000
+    """Training episodes; one update phase follows every episode."""
+    gamma: float = 0.99
+    """Discount factor in (0, 1]."""
+    actor_lr: float = 1e-3
+    """Adam learning rate of the actor (policy network)."""
+    critic_lr: float = 1e-3
+    """Adam learning rate of the critic (value network); the seed gives each network its own Adam."""
+    actor_hidden: int = 16
+    """Width of the actor's single ReLU hidden layer."""
+    critic_hidden: int = 64
+    """Width of the critic's single ReLU hidden layer."""
+    update_passes: int = 5
+    """Passes over each episode after it ends; each pass recomputes the advantage with the current critic."""
+    batch_size: int = 32
+    """Minibatch size; minibatches are taken in trajectory order, the last one possibly shorter."""
+    critic_steps: int = 2
+    """Critic optimiser steps per minibatch (the actor takes one)."""
+    log_prob_eps: float = 1e-8
+    """The seed's guard inside ``log(pi(a|s) + eps)``."""
+    entropy_coef: float = 0.0
+    """*(option)* Entropy bonus beta: the actor minimises ``-mean(A log pi) - beta * mean(H[pi])``. Seed: 0."""
+    max_grad_norm: float | None = None
+    """*(option)* Clip each network's gradient to this global L2 norm before its Adam step. Seed: no clipping."""
+    gae_lambda: float | None = None
+    """*(option)* Use GAE(lambda) with the current critic instead of the Monte Carlo ``G_t - V(s_t)``. Seed: off."""
+    implementation: str = "numpy"
+    """``"numpy"`` (fast, hand-written gradients) or ``"torch"`` (autograd; reproduces the seed bit for bit)."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # -- validation -------------------------------------------------------------------------------------------
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` naming the option and a valid value if any field is out of range."""
+        _whole(self, "episodes", minimum=1)
+        _whole(self, "actor_hidden", minimum=1)
+        _whole(self, "critic_hidden", minimum=1)
+        _whole(self, "update_passes", minimum=1)
+        _whole(self, "batch_size", minimum=1)
+        _whole(self, "critic_steps", minimum=0)
+        _real(self, "gamma", lambda v: 0.0 < v <= 1.0, "a number in (0, 1]")
+        _real(self, "actor_lr", lambda v: v > 0, "a positive number")
+        _real(self, "critic_lr", lambda v: v > 0, "a positive number")
+        _real(self, "log_prob_eps", lambda v: v >= 0, "a number >= 0")
+        _real(self, "entropy_coef", lambda v: v >= 0, "a number >= 0 (0 switches the bonus off)")
+        if self.max_grad_norm is not None:
+            _real(self, "max_grad_norm", lambda v: v > 0, "a positive number, or none for no clipping")
+        if self.gae_lambda is not None:
+            _real(self, "gae_lambda", lambda v: 0.0 <= v <= 1.0, "a number in [0, 1], or none for the seed's G - V")
+        if not isinstance(self.env_id, str) or not self.env_id:
+            raise ConfigError(f"invalid {option_name('env_id')} {self.env_id!r}: give a Gymnasium id such as CartPole-v1")
+        if self.implementation not in IMPLEMENTATIONS:
+            raise ConfigError(
+                f"invalid {option_name('implementation')} {self.implementation!r}: choose one of {', '.join(IMPLEMENTATIONS)}"
+            )
+
+    # -- conversions ------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of every field (JSON-serialisable), for provenance records and DataFrame columns."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "A2CConfig":
+        """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError` rather than being ignored."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown A2CConfig field(s) {unknown}: valid fields are {sorted(known)}")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "A2CConfig":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def changes_from_seed(self) -> dict[str, Any]:
+        """The fields that differ from the seed's defaults, ignoring the implementation choice."""
+        seed = A2CConfig()
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name != "implementation" and getattr(self, f.name) != getattr(seed, f.name)
+        }
+
+
+def option_name(field_name: str) -> str:
+    """The command-line spelling of a config field: ``actor_lr`` -> ``--actor-lr``."""
+    return "--" + field_name.replace("_", "-")
+
+
+def _whole(cfg: A2CConfig, name: str, minimum: int) -> None:
+    value = getattr(cfg, name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        default = getattr(A2CConfig, name)
+        raise ConfigError(
+            f"invalid {option_name(name)} {value!r}: must be a whole number >= {minimum} (the seed uses {default})"
+        )
+
+
+def _real(cfg: A2CConfig, name: str, ok: Any, what: str) -> None:
+    value = getattr(cfg, name)
+    good = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and ok(value)
+    if not good:
+        default = getattr(A2CConfig, name)
+        hint = f" (the seed uses {default})" if default is not None else ""
+        raise ConfigError(f"invalid {option_name(name)} {value!r}: must be {what}{hint}")

@@ -1,0 +1,119 @@
+"""Environments: make a seeded Gymnasium environment and record one episode into arrays.
+
+The recording mirrors the seed's ``run_episode``: reset (without a new seed, so one seed at creation fixes the whole
+sequence of start states), act until the episode terminates or is truncated, and keep for every step the observation,
+action, reward, next observation and both end flags.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import gymnasium as gym
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import ConfigError
+
+__all__ = ["Episode", "make_env", "rollout_episode", "env_dimensions"]
+
+#: A policy for recording: maps one observation, shape ``(obs_dim,)``, to an action index.
+PolicyFn = Callable[[NDArray[np.float32]], int]
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One recorded episode of ``T`` steps, as arrays.
+
+    Attributes:
+        obs: ``(T, obs_dim)`` float32, the observation ``s_t`` the action was chosen in.
+        actions: ``(T,)`` int64, the action ``a_t`` taken.
+        rewards: ``(T,)`` float64, the reward ``r_t`` received after ``a_t`` (CartPole: 1.0 every step).
+        next_obs: ``(T, obs_dim)`` float32, the observation ``s_{t+1}`` after the step.
+        terminated: ``(T,)`` bool, true only where ``s_{t+1}`` is terminal (the pole fell or the cart left).
+        truncated: ``(T,)`` bool, true only where the time limit cut the episode (500 steps on CartPole-v1).
+    """
+
+    obs: NDArray[np.float32]
+    actions: NDArray[np.int64]
+    rewards: NDArray[np.float64]
+    next_obs: NDArray[np.float32]
+    terminated: NDArray[np.bool_]
+    truncated: NDArray[np.bool_]
+
+    @property
+    def length(self) -> int:
+        """Number of steps ``T``."""
+        return int(self.rewards.shape[0])
+
+    @property
+    def total_reward(self) -> float:
+        """Undiscounted return of the episode (CartPole: its length)."""
+        return float(self.rewards.sum())
+
+
+def make_env(env_id: str = "CartPole-v1", seed: int | None = None, render_mode: str | None = None) -> gym.Env:
+    """Create a Gymnasium environment with a discrete action space, seeded if ``seed`` is given.
+
+    Seeding resets the environment once with ``seed`` (as the seed script does), so the start states of all later
+    unseeded resets follow from it. ``render_mode="rgb_array"`` makes ``env.render()`` return an
+    ``(H, W, 3)`` uint8 frame; no window is ever opened.
+
+    Raises:
+        ConfigError: the id is unknown, needs a missing extra, or has a continuous action space.
+    """
+    try:
+        env = gym.make(env_id, render_mode=render_mode)
+    except gym.error.Error as exc:  # NameNotFound, VersionNotFound, DependencyNotInstalled, ...
+        raise ConfigError(
+            f"invalid --env {env_id!r}: {exc}. Use a registered id with a discrete action space, such as CartPole-v1"
+        ) from None
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        space = type(env.action_space).__name__
+        env.close()
+        raise ConfigError(
+            f"invalid --env {env_id!r}: its action space is {space}, but A2C here samples from a softmax over a "
+            "discrete action space; use e.g. CartPole-v1 or Acrobot-v1"
+        )
+    if not isinstance(env.observation_space, gym.spaces.Box):
+        space = type(env.observation_space).__name__
+        env.close()
+        raise ConfigError(f"invalid --env {env_id!r}: its observation space is {space}; a Box (vector) space is needed")
+    if seed is not None:
+        env.reset(seed=int(seed))
+        env.action_space.seed(int(seed))
+    return env
+
+
+def env_dimensions(env: gym.Env) -> tuple[int, int]:
+    """``(obs_dim, n_actions)``: the flattened observation size and the number of discrete actions."""
+    return int(np.prod(env.observation_space.shape)), int(env.action_space.n)
+
+
+def rollout_episode(env: gym.Env, policy: PolicyFn, seed: int | None = None) -> Episode:
+    """Play one episode with ``policy`` and return it as an :class:`Episode`.
+
+    ``seed`` (optional) reseeds the reset; by default the environment's own random stream continues, as in the seed.
+    """
+    obs, _ = env.reset(seed=seed)
+    obs_list, act_list, rew_list, next_list, term_list, trunc_list = [], [], [], [], [], []
+    while True:
+        action = policy(obs)
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        obs_list.append(obs)
+        act_list.append(action)
+        rew_list.append(reward)
+        next_list.append(next_obs)
+        term_list.append(terminated)
+        trunc_list.append(truncated)
+        if terminated or truncated:
+            break
+        obs = next_obs
+    return Episode(
+        obs=np.asarray(obs_list, dtype=np.float32).reshape(len(obs_list), -1),
+        actions=np.asarray(act_list, dtype=np.int64),
+        rewards=np.asarray(rew_list, dtype=np.float64),
+        next_obs=np.asarray(next_list, dtype=np.float32).reshape(len(next_list), -1),
+        terminated=np.asarray(term_list, dtype=bool),
+        truncated=np.asarray(trunc_list, dtype=bool),
+    )

@@ -1,0 +1,246 @@
+"""The seed's A2C update with every gradient written out by hand, in NumPy: the fast implementation.
+
+For two networks this small, PyTorch's per-call overhead (module dispatch, autograd graph, optimiser bookkeeping)
+costs far more than the arithmetic. Here each network's parameters live in one flat float32 vector; the layers are
+views into it, so a whole Adam step is a handful of vector operations. The maths is the same as
+:mod:`.torch_agent`, and a test checks these gradients against autograd on random inputs.
+
+Backward passes, for a minibatch of ``B`` rows (``x`` observations, ``h`` hidden activations):
+
+* softmax: with ``g = dL/dp``, ``dL/dlogits = p * (g - sum_j g_j p_j)``;
+* linear ``y = h W^T + b``: ``dW = dy^T h``, ``db = sum_rows dy``, ``dh = dy W``;
+* ReLU: the gradient passes only where the activation is positive.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .agent import A2CAgent, UpdateStats
+from .config import A2CConfig
+from .envs import Episode
+from .networks import build_networks, network_weights
+from .returns import discounted_returns, gae_advantages
+
+__all__ = ["NumpyA2CAgent", "FlatMLP", "Adam"]
+
+
+class FlatMLP:
+    """A one-hidden-layer ReLU MLP whose parameters are views into one flat float32 vector.
+
+    Layout (PyTorch's): ``w1 (hidden, in)``, ``b1 (hidden,)``, ``w2 (out, hidden)``, ``b2 (out,)``. ``grad`` has
+    the same layout, so optimisers and clipping work on one vector.
+    """
+
+    def __init__(self, n_in: int, n_hidden: int, n_out: int) -> None:
+        sizes = [n_hidden * n_in, n_hidden, n_out * n_hidden, n_out]
+        self.params = np.zeros(sum(sizes), dtype=np.float32)
+        self.grad = np.zeros_like(self.params)
+        shapes = [(n_hidden, n_in), (n_hidden,), (n_out, n_hidden), (n_out,)]
+        offsets = np.cumsum([0] + sizes)
+        self.w1, self.b1, self.w2, self.b2 = (self.params[a:b].reshape(s) for a, b, s in zip(offsets, offsets[1:], shapes))
+        self.gw1, self.gb1, self.gw2, self.gb2 = (self.grad[a:b].reshape(s) for a, b, s in zip(offsets, offsets[1:], shapes))
+        self.names = ("0.weight", "0.bias", "2.weight", "2.bias")
+
+    def load(self, weights: dict[str, NDArray[np.floating]]) -> None:
+        """Copy weights keyed ``0.weight, 0.bias, 2.weight, 2.bias`` (an ``nn.Sequential``'s names) into place."""
+        for name, view in zip(self.names, (self.w1, self.b1, self.w2, self.b2)):
+            view[...] = weights[name]
+
+    def export(self) -> dict[str, NDArray[np.float32]]:
+        return {name: view.copy() for name, view in zip(self.names, (self.w1, self.b1, self.w2, self.b2))}
+
+    def forward(self, x: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """``x (B, in) -> (hidden (B, n_hidden), output (B, out))``; the hidden layer is kept for backward."""
+        hidden = x @ self.w1.T
+        hidden += self.b1
+        np.maximum(hidden, 0.0, out=hidden)
+        out = hidden @ self.w2.T
+        out += self.b2
+        return hidden, out
+
+    def backward(self, x: NDArray[np.float32], hidden: NDArray[np.float32], d_out: NDArray[np.float32]) -> None:
+        """Write ``dL/dparams`` into :attr:`grad` given ``d_out = dL/doutput`` of shape ``(B, out)``."""
+        np.matmul(d_out.T, hidden, out=self.gw2)
+        np.sum(d_out, axis=0, out=self.gb2)
+        d_hidden = d_out @ self.w2
+        d_hidden *= hidden > 0
+        np.matmul(d_hidden.T, x, out=self.gw1)
+        np.sum(d_hidden, axis=0, out=self.gb1)
+
+
+class Adam:
+    """``torch.optim.Adam`` (defaults betas (0.9, 0.999), eps 1e-8, no weight decay) on one flat vector, in place."""
+
+    def __init__(self, params: NDArray[np.float32], lr: float, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8) -> None:
+        self.params, self.lr, self.eps = params, lr, eps
+        self.beta1, self.beta2 = betas
+        self.exp_avg = np.zeros_like(params)
+        self.exp_avg_sq = np.zeros_like(params)
+        self.steps = 0
+        self._scratch = np.zeros_like(params)
+
+    def step(self, grad: NDArray[np.float32]) -> None:
+        self.steps += 1
+        m, v, tmp = self.exp_avg, self.exp_avg_sq, self._scratch
+        # m <- m + (1 - beta1)(g - m)   (torch's lerp);   v <- beta2 v + (1 - beta2) g^2
+        np.subtract(grad, m, out=tmp)
+        tmp *= 1.0 - self.beta1
+        m += tmp
+        v *= self.beta2
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - self.beta2
+        v += tmp
+        bias_correction1 = 1.0 - self.beta1 ** self.steps
+        bias_correction2_sqrt = math.sqrt(1.0 - self.beta2 ** self.steps)
+        np.sqrt(v, out=tmp)
+        tmp /= bias_correction2_sqrt
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= -(self.lr / bias_correction1)
+        self.params += tmp
+
+
+def _clip_(grad: NDArray[np.float32], max_norm: float | None) -> float:
+    """Global L2 norm of ``grad``; if ``max_norm`` is set, scale ``grad`` in place as ``clip_grad_norm_`` does."""
+    norm = math.sqrt(float(np.dot(grad, grad)))
+    if max_norm is not None:
+        coef = max_norm / (norm + 1e-6)
+        if coef < 1.0:
+            grad *= np.float32(coef)
+    return norm
+
+
+class NumpyA2CAgent(A2CAgent):
+    """A2C with hand-written gradients; same initial weights and same update as :class:`TorchA2CAgent`."""
+
+    def __init__(self, config: A2CConfig, obs_dim: int, n_actions: int, seed: int) -> None:
+        super().__init__(config, obs_dim, n_actions, seed)
+        actor, critic = build_networks(obs_dim, n_actions, seed, config.actor_hidden, config.critic_hidden)
+        self.actor = FlatMLP(obs_dim, config.actor_hidden, n_actions)
+        self.critic = FlatMLP(obs_dim, config.critic_hidden, 1)
+        self.actor.load(network_weights(actor))
+        self.critic.load(network_weights(critic))
+        self.actor_optimizer = Adam(self.actor.params, config.actor_lr)
+        self.critic_optimizer = Adam(self.critic.params, config.critic_lr)
+
+    # -- forward passes ---------------------------------------------------------------------------------------
+    def _probs(self, x: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        hidden, logits = self.actor.forward(x)
+        logits -= logits.max(axis=-1, keepdims=True)
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=-1, keepdims=True)
+        return hidden, logits
+
+    def probabilities(self, obs: NDArray[np.floating]) -> NDArray[np.float32]:
+        x = np.asarray(obs, dtype=np.float32)
+        return self._probs(x.reshape(1, -1))[1][0] if x.ndim == 1 else self._probs(x)[1]
+
+    def values(self, obs: NDArray[np.floating]) -> NDArray[np.float32]:
+        return self.critic.forward(np.asarray(obs, dtype=np.float32))[1][:, 0]
+
+    def act(self, obs: NDArray[np.floating], greedy: bool = False) -> int:
+        # Inlined single-observation forward pass: acting happens once per environment step.
+        hidden = self.actor.w1 @ obs
+        hidden += self.actor.b1
+        np.maximum(hidden, 0.0, out=hidden)
+        logits = self.actor.w2 @ hidden
+        logits += self.actor.b2
+        if greedy:
+            return int(np.argmax(logits))
+        logits -= logits.max()
+        probs = np.exp(logits)
+        probs /= probs.sum()
+        cdf = np.cumsum(probs, dtype=np.float64)
+        cdf /= cdf[-1]
+        return int(cdf.searchsorted(self.rng.random_sample(), side="right"))
+
+    # -- weights ----------------------------------------------------------------------------------------------
+    def get_weights(self) -> dict[str, NDArray[np.float32]]:
+        weights = {f"actor.{k}": v for k, v in self.actor.export().items()}
+        weights.update({f"critic.{k}": v for k, v in self.critic.export().items()})
+        return weights
+
+    def set_weights(self, weights: dict[str, NDArray[np.floating]]) -> None:
+        self.actor.load({k[len("actor."):]: v for k, v in weights.items() if k.startswith("actor.")})
+        self.critic.load({k[len("critic."):]: v for k, v in weights.items() if k.startswith("critic.")})
+
+    # -- the update -------------------------------------------------------------------------------------------
+    def _advantages(self, obs, next_obs, rewards, terminated, returns32) -> NDArray[np.float32]:
+        cfg = self.config
+        values = self.critic.forward(obs)[1][:, 0]
+        if cfg.gae_lambda is None:
+            return returns32 - values  # the seed: Monte Carlo return minus the baseline V(s_t)
+        next_values = self.critic.forward(next_obs)[1][:, 0]
+        adv = gae_advantages(rewards, values, next_values, terminated, cfg.gamma, cfg.gae_lambda)
+        return adv.astype(np.float32)
+
+    def actor_loss_and_grad(self, x: NDArray[np.float32], actions: NDArray[np.int64],
+                            adv: NDArray[np.float32]) -> float:
+        """Actor loss ``-mean(A log(pi(a|s)+eps)) - beta mean(H)`` on a minibatch; its gradient goes to ``actor.grad``."""
+        cfg = self.config
+        batch = x.shape[0]
+        rows = np.arange(batch)
+        hidden, probs = self._probs(x)
+        log_probs = np.log(probs + np.float32(cfg.log_prob_eps))
+        taken = log_probs[rows, actions]
+        loss = -float(np.mean(adv * taken))
+        d_probs = np.zeros_like(probs)
+        d_probs[rows, actions] = -adv / (batch * (probs[rows, actions] + np.float32(cfg.log_prob_eps)))
+        if cfg.entropy_coef > 0:
+            entropy = -(probs * log_probs).sum(axis=-1)
+            loss -= cfg.entropy_coef * float(np.mean(entropy))
+            # d(-beta * mean H)/dp = beta/B * (log(p + eps) + p / (p + eps))
+            d_probs += np.float32(cfg.entropy_coef / batch) * (log_probs + probs / (probs + np.float32(cfg.log_prob_eps)))
+        d_logits = probs * (d_probs - (d_probs * probs).sum(axis=-1, keepdims=True))
+        self.actor.backward(x, hidden, d_logits)
+        return loss
+
+    def critic_loss_and_grad(self, x: NDArray[np.float32], target: NDArray[np.float32]) -> float:
+        """Critic loss ``mean((V(s) - y)^2)`` on a minibatch, ``target`` of shape ``(B, 1)``; gradient to ``critic.grad``."""
+        hidden, values = self.critic.forward(x)
+        error = values - target
+        loss = float(np.mean(error * error))
+        error *= np.float32(2.0 / x.shape[0])
+        self.critic.backward(x, hidden, error)
+        return loss
+
+    def update(self, episode: Episode) -> UpdateStats:
+        cfg = self.config
+        obs, next_obs, actions = episode.obs, episode.next_obs, episode.actions
+        rewards32 = episode.rewards.astype(np.float32)[:, None]
+        not_done = (1.0 - episode.terminated.astype(np.float32))[:, None]
+        returns32 = discounted_returns(episode.rewards, cfg.gamma).astype(np.float32)
+        gamma = np.float32(cfg.gamma)
+        actor_norm_sum = critic_norm_sum = 0.0
+        actor_steps = critic_steps = 0
+        actor_loss = critic_loss = 0.0
+        advantage_std = 0.0
+        for pass_index in range(cfg.update_passes):
+            adv = self._advantages(obs, next_obs, episode.rewards, episode.terminated, returns32)
+            if pass_index == 0:
+                advantage_std = float(adv.astype(np.float64).std())
+            for start in range(0, episode.length, cfg.batch_size):
+                stop = start + cfg.batch_size
+                x = obs[start:stop]
+                actor_loss = self.actor_loss_and_grad(x, actions[start:stop], adv[start:stop])
+                actor_norm_sum += _clip_(self.actor.grad, cfg.max_grad_norm)
+                actor_steps += 1
+                self.actor_optimizer.step(self.actor.grad)
+                x_next, r, nd = next_obs[start:stop], rewards32[start:stop], not_done[start:stop]
+                for _ in range(cfg.critic_steps):
+                    td_target = r + gamma * nd * self.critic.forward(x_next)[1]
+                    critic_loss = self.critic_loss_and_grad(x, td_target)
+                    critic_norm_sum += _clip_(self.critic.grad, cfg.max_grad_norm)
+                    critic_steps += 1
+                    self.critic_optimizer.step(self.critic.grad)
+        return UpdateStats(
+            actor_loss=actor_loss,
+            critic_loss=critic_loss,
+            actor_grad_norm=actor_norm_sum / max(actor_steps, 1),
+            critic_grad_norm=critic_norm_sum / max(critic_steps, 1),
+            advantage_std=advantage_std,
+        )

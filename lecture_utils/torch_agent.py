@@ -1,0 +1,119 @@
+"""The seed's A2C update written with autograd and ``torch.optim.Adam``: the version the lectures read.
+
+With the default :class:`~lecture_utils.config.A2CConfig` it performs the very same floating-point operations as the
+seed's ``Policy.update``, so a training run reproduces ``seed_reference.py`` bit for bit.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.typing import NDArray
+
+from .agent import A2CAgent, UpdateStats
+from .config import A2CConfig
+from .envs import Episode
+from .networks import build_networks
+from .returns import discounted_returns, gae_advantages
+
+__all__ = ["TorchA2CAgent"]
+
+
+def _grad_norm(module: torch.nn.Module) -> float:
+    """Global L2 norm of a module's gradients."""
+    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
+    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
+
+
+class TorchA2CAgent(A2CAgent):
+    """A2C with ``nn.Sequential`` networks, autograd and one Adam per network."""
+
+    def __init__(self, config: A2CConfig, obs_dim: int, n_actions: int, seed: int) -> None:
+        super().__init__(config, obs_dim, n_actions, seed)
+        self.actor, self.critic = build_networks(obs_dim, n_actions, seed, config.actor_hidden, config.critic_hidden)
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr)
+        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr)
+
+    def probabilities(self, obs: NDArray[np.floating]) -> NDArray[np.float32]:
+        with torch.no_grad():
+            return self.actor(torch.as_tensor(np.asarray(obs, dtype=np.float32))).numpy()
+
+    def values(self, obs: NDArray[np.floating]) -> NDArray[np.float32]:
+        with torch.no_grad():
+            return self.critic(torch.as_tensor(np.asarray(obs, dtype=np.float32))).squeeze(-1).numpy()
+
+    def get_weights(self) -> dict[str, NDArray[np.float32]]:
+        weights = {f"actor.{k}": v.detach().numpy().copy() for k, v in self.actor.named_parameters()}
+        weights.update({f"critic.{k}": v.detach().numpy().copy() for k, v in self.critic.named_parameters()})
+        return weights
+
+    def set_weights(self, weights: dict[str, NDArray[np.floating]]) -> None:
+        with torch.no_grad():
+            for prefix, net in (("actor", self.actor), ("critic", self.critic)):
+                for name, param in net.named_parameters():
+                    param.copy_(torch.as_tensor(np.asarray(weights[f"{prefix}.{name}"], dtype=np.float32)))
+
+    def _advantages(self, episode: Episode, returns: torch.Tensor, obs: torch.Tensor, next_obs: torch.Tensor,
+                    reward: torch.Tensor, terminated: torch.Tensor) -> torch.Tensor:
+        """Advantages ``(T,)`` with the current critic, treated as constants by the actor step."""
+        cfg = self.config
+        with torch.no_grad():
+            values = self.critic(obs).squeeze(-1)
+            if cfg.gae_lambda is None:
+                return returns - values  # the seed: Monte Carlo return minus the baseline V(s_t)
+            next_values = self.critic(next_obs).squeeze(-1)
+            adv = gae_advantages(reward.numpy(), values.numpy(), next_values.numpy(), terminated.numpy(),
+                                 cfg.gamma, cfg.gae_lambda)
+            return torch.as_tensor(adv, dtype=torch.float32)
+
+    def update(self, episode: Episode) -> UpdateStats:
+        cfg = self.config
+        returns = torch.as_tensor(discounted_returns(episode.rewards, cfg.gamma), dtype=torch.float32)
+        obs = torch.as_tensor(episode.obs)
+        next_obs = torch.as_tensor(episode.next_obs)
+        reward = torch.as_tensor(episode.rewards, dtype=torch.float32)
+        act = torch.as_tensor(episode.actions)
+        not_done = 1.0 - torch.as_tensor(episode.terminated, dtype=torch.float32)
+        actor_norms: list[float] = []
+        critic_norms: list[float] = []
+        advantage_std = 0.0
+        actor_loss = critic_loss = torch.zeros(())
+        for pass_index in range(cfg.update_passes):
+            adv = self._advantages(episode, returns, obs, next_obs, reward, 1.0 - not_done)
+            if pass_index == 0:
+                advantage_std = float(adv.double().std(unbiased=False))
+            for start in range(0, episode.length, cfg.batch_size):
+                batch = slice(start, start + cfg.batch_size)
+                # Actor: policy-gradient loss -mean(A * log pi(a|s)), minus the optional entropy bonus.
+                probs = self.actor(obs[batch])
+                log_probs = torch.log(probs + cfg.log_prob_eps)
+                log_prob_taken = log_probs.gather(1, act[batch, None]).squeeze(-1)
+                policy_loss = -(adv[batch] * log_prob_taken).mean()
+                actor_loss = policy_loss
+                if cfg.entropy_coef > 0:
+                    entropy = -(probs * log_probs).sum(-1).mean()
+                    actor_loss = policy_loss - cfg.entropy_coef * entropy
+                self.actor_optimizer.zero_grad()
+                actor_loss.backward()
+                actor_norms.append(_grad_norm(self.actor))
+                if cfg.max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(self.actor.parameters(), cfg.max_grad_norm)
+                self.actor_optimizer.step()
+                # Critic: regress V(s_t) on the TD(0) target r_t + gamma (1 - terminated) V(s_{t+1}), target fixed.
+                for _ in range(cfg.critic_steps):
+                    with torch.no_grad():
+                        td_target = reward[batch, None] + cfg.gamma * not_done[batch, None] * self.critic(next_obs[batch])
+                    critic_loss = F.mse_loss(self.critic(obs[batch]), td_target)
+                    self.critic_optimizer.zero_grad()
+                    critic_loss.backward()
+                    critic_norms.append(_grad_norm(self.critic))
+                    if cfg.max_grad_norm is not None:
+                        torch.nn.utils.clip_grad_norm_(self.critic.parameters(), cfg.max_grad_norm)
+                    self.critic_optimizer.step()
+        return UpdateStats(
+            actor_loss=float(actor_loss.detach()),
+            critic_loss=float(critic_loss.detach()),
+            actor_grad_norm=float(np.mean(actor_norms)) if actor_norms else 0.0,
+            critic_grad_norm=float(np.mean(critic_norms)) if critic_norms else 0.0,
+            advantage_std=advantage_std,
+        )
