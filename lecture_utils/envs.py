@@ -66,7 +66,7 @@ def make_env(env_id: str = "CartPole-v1", seed: int | None = None, render_mode: 
         env = gym.make(env_id, render_mode=render_mode)
     except gym.error.Error as exc:  # NameNotFound, VersionNotFound, DependencyNotInstalled, ...
         raise ConfigError(
-            f"invalid --env {env_id!r}: {exc}. Use a registered id with a discrete action space, such as CartPole-v1"
+            f"invalid --env {env_id!r}: {str(exc).rstrip('.')}. Use a registered id with a discrete action space, such as CartPole-v1"
         ) from None
     if not isinstance(env.action_space, gym.spaces.Discrete):
         space = type(env.action_space).__name__

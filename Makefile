@@ -1,0 +1,49 @@
+# Two commands do all set-up on a fresh clone:
+#   make lectures   execute every notebook in notebooks/ in place (the main job)
+#   make test       unit tests, then nbval (strict) over every notebook
+# Others: make data [DATA="name ..."], make bench, make clean-venv.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+DATA ?=
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+.PHONY: all venv lectures test unit nbval data bench clean-venv
+
+all: test
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lectures: $(STAMP)
+	$(PY) tools/run_notebooks.py $(NOTEBOOKS)
+
+test: unit nbval
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests
+
+nbval: $(STAMP)
+	@if [ -z "$(NOTEBOOKS)" ]; then echo "no notebooks yet in notebooks/: nothing for nbval to check"; \
+	else $(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg $(NOTEBOOKS); fi
+
+data: $(STAMP)
+	$(PY) -m lecture_utils experiments $(DATA)
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench.py
+
+clean-venv:
+	rm -rf $(VENV)

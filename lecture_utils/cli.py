@@ -1,0 +1,125 @@
+"""Command line: ``python -m lecture_utils train ...``.
+
+Every mistake in the arguments ends with one line that names the option and how to fix it, exit status 2, and no
+output file.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Callable, NoReturn, Sequence
+
+from .errors import LectureError
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line on stderr (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _number(kind: str, check: Callable[[float], bool], what: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number; give {what}") from None
+        if not math.isfinite(value) or not check(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range; give {what}")
+        return value
+    parse.__name__ = kind
+    return parse
+
+
+def _whole(minimum: int, example: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give one >= {minimum}, e.g. {example}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is too small; give a whole number >= {minimum}, e.g. {example}")
+        return value
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _optional(parse: Callable[[str], float]) -> Callable[[str], float | None]:
+    def parse_or_none(text: str) -> float | None:
+        return None if text.lower() in ("none", "off") else parse(text)
+    parse_or_none.__name__ = parse.__name__
+    return parse_or_none
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m lecture_utils", description="A2C on Gymnasium, as in the lectures.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train the seed's A2C (or a variant) and write the per-episode CSV")
+    train.add_argument("--seed", type=_whole(0, 0), default=0, help="one seed fixes everything (default 0)")
+    train.add_argument("--episodes", type=_whole(1, 2000), default=2000, help="training episodes (seed: 2000)")
+    train.add_argument("--env", default="CartPole-v1", help="Gymnasium id with a discrete action space")
+    train.add_argument("--gamma", type=_number("gamma", lambda v: 0 < v <= 1, "a number in (0, 1], e.g. 0.99"),
+                       default=0.99, help="discount factor (seed: 0.99)")
+    train.add_argument("--lr", type=_number("lr", lambda v: v > 0, "a positive number, e.g. 1e-3"), default=1e-3,
+                       help="Adam learning rate of both networks (seed: 1e-3)")
+    train.add_argument("--entropy-coef", type=_number("coef", lambda v: v >= 0, "a number >= 0, e.g. 0.01"),
+                       default=0.0, help="entropy bonus beta (seed: 0, off)")
+    train.add_argument("--max-grad-norm", type=_optional(_number("norm", lambda v: v > 0, "a positive number, e.g. 0.5, or none")),
+                       default=None, help="clip gradients to this L2 norm (seed: none)")
+    train.add_argument("--gae-lambda", type=_optional(_number("lambda", lambda v: 0 <= v <= 1, "a number in [0, 1], e.g. 0.95, or none")),
+                       default=None, help="use GAE(lambda) advantages (seed: none, i.e. G - V)")
+    train.add_argument("--implementation", choices=["numpy", "torch"], default="numpy",
+                       help="numpy (fast, default) or torch (autograd, bit-identical to the seed script)")
+    train.add_argument("--eval-episodes", type=_whole(1, 100), default=100, help="episodes of the final score (100)")
+    train.add_argument("--greedy-eval", action="store_true", help="score the argmax policy instead of sampling")
+    train.add_argument("--log-every", type=_whole(0, 50), default=50, help="progress line every N episodes (0: none)")
+    train.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    train.add_argument("--out", default="runs/a2c.csv", help="per-episode CSV to write (default runs/a2c.csv)")
+    train.set_defaults(handler=_run_train)
+    return parser
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from .atomic import atomic_open, check_writable
+    from .config import A2CConfig
+    from .envs import make_env
+    from .evaluation import evaluate
+    from .trainer import train
+
+    config = A2CConfig(env_id=args.env, episodes=args.episodes, gamma=args.gamma, actor_lr=args.lr,
+                       critic_lr=args.lr, entropy_coef=args.entropy_coef, max_grad_norm=args.max_grad_norm,
+                       gae_lambda=args.gae_lambda, implementation=args.implementation)
+    make_env(config.env_id).close()  # an unknown or continuous-action id fails here, before any training
+    out = check_writable(args.out)
+    result = train(config, seed=args.seed, progress=args.progress, log_every=args.log_every)
+    score = evaluate(result.agent, result.env, args.eval_episodes, greedy=args.greedy_eval)
+    columns = ["episode", "return", "length", "actor_loss", "critic_loss", "entropy", "actor_grad_norm",
+               "critic_grad_norm"]
+    with atomic_open(out, "w") as handle:
+        result.history[columns].to_csv(handle, index=False, lineterminator="\n")
+    kind = "greedy" if args.greedy_eval else "sampled"
+    print(f"Final score ({kind} actions): {score}")
+    print(f"Wrote {len(result.history)} episodes to {out}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except LectureError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted; no output file was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

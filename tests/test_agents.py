@@ -1,0 +1,143 @@
+"""The package's two A2C implementations against the seed's Policy.update, autograd, and each other."""
+import numpy as np
+import pytest
+import torch
+
+from lecture_utils import A2CConfig, Episode, NumpyA2CAgent, TorchA2CAgent, make_env, rollout_episode, sample_action
+from lecture_utils.numpy_agent import FlatMLP
+
+from .helpers import import_seed_policy
+
+IMPLEMENTATIONS = [TorchA2CAgent, NumpyA2CAgent]
+
+
+def _seed_episode(seed_policy, seed: int):
+    """Seed Policy built as the seed script builds it, and one episode it recorded with the seed's run_episode."""
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    policy = seed_policy.Policy(4, 2)
+    env = make_env("CartPole-v1", seed=seed)
+    data = seed_policy.run_episode(env, policy)
+    obs, act, rew, next_obs, done = data
+    episode = Episode(obs=np.array(obs), actions=np.array(act, dtype=np.int64), rewards=np.array(rew),
+                      next_obs=np.array(next_obs), terminated=np.array(done), truncated=np.zeros(len(rew), bool))
+    return policy, data, episode
+
+
+def _params(module):
+    return [p.detach().numpy().copy() for p in module.parameters()]
+
+
+@pytest.mark.parametrize("agent_cls", IMPLEMENTATIONS)
+@pytest.mark.parametrize("seed", [3, 11])
+@pytest.mark.parametrize("passes", [1, 5])
+def test_one_update_matches_seed_policy_update(agent_cls, seed, passes):
+    seed_policy = import_seed_policy()
+    policy, data, episode = _seed_episode(seed_policy, seed)
+    agent = agent_cls(A2CConfig(update_passes=passes), 4, 2, seed)
+    weights = agent.get_weights()
+    for ours, theirs in zip([v for k, v in weights.items() if k.startswith("actor")], _params(policy.act_net)):
+        assert np.array_equal(ours, theirs), "same seed must give the seed's initial weights"
+    for _ in range(passes):
+        seed_actor_loss, seed_critic_loss = policy.update(data)
+    stats = agent.update(episode)
+    weights = agent.get_weights()
+    ours_actor = [v for k, v in weights.items() if k.startswith("actor")]
+    ours_critic = [v for k, v in weights.items() if k.startswith("critic")]
+    for ours, theirs in zip(ours_actor, _params(policy.act_net)):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
+    for ours, theirs in zip(ours_critic, _params(policy.v_net)):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
+    assert stats.actor_loss == pytest.approx(seed_actor_loss, abs=1e-6)
+    assert stats.critic_loss == pytest.approx(seed_critic_loss, abs=1e-6)
+
+
+def test_torch_agent_is_bit_identical_to_seed_update():
+    seed_policy = import_seed_policy()
+    policy, data, episode = _seed_episode(seed_policy, 5)
+    agent = TorchA2CAgent(A2CConfig(), 4, 2, 5)
+    for _ in range(5):
+        policy.update(data)
+    agent.update(episode)
+    for ours, theirs in zip(_params(agent.actor) + _params(agent.critic), _params(policy.act_net) + _params(policy.v_net)):
+        assert np.array_equal(ours, theirs)
+
+
+def _random_batch(rng, batch=7, obs_dim=4, n_actions=3):
+    x = rng.normal(size=(batch, obs_dim)).astype(np.float32)
+    actions = rng.integers(0, n_actions, size=batch)
+    adv = rng.normal(size=batch).astype(np.float32)
+    target = rng.normal(size=(batch, 1)).astype(np.float32)
+    return x, actions, adv, target
+
+
+@pytest.mark.parametrize("entropy_coef", [0.0, 0.05])
+def test_hand_written_gradients_match_autograd(entropy_coef):
+    rng = np.random.default_rng(0)
+    config = A2CConfig(entropy_coef=entropy_coef)
+    fast = NumpyA2CAgent(config, 4, 3, seed=2)
+    ref = TorchA2CAgent(config, 4, 3, seed=2)
+    x, actions, adv, target = _random_batch(rng)
+    fast_loss = fast.actor_loss_and_grad(x, actions, adv)
+    probs = ref.actor(torch.as_tensor(x))
+    log_probs = torch.log(probs + 1e-8)
+    loss = -(torch.as_tensor(adv) * log_probs.gather(1, torch.as_tensor(actions)[:, None]).squeeze(-1)).mean()
+    loss = loss - entropy_coef * (-(probs * log_probs).sum(-1).mean())
+    loss.backward()
+    expected = torch.cat([p.grad.flatten() for p in ref.actor.parameters()]).numpy()
+    np.testing.assert_allclose(fast.actor.grad, expected, rtol=1e-5, atol=1e-6)
+    assert fast_loss == pytest.approx(loss.item(), abs=1e-6)
+
+    fast_closs = fast.critic_loss_and_grad(x, target)
+    closs = torch.nn.functional.mse_loss(ref.critic(torch.as_tensor(x)), torch.as_tensor(target))
+    closs.backward()
+    expected = torch.cat([p.grad.flatten() for p in ref.critic.parameters()]).numpy()
+    np.testing.assert_allclose(fast.critic.grad, expected, rtol=1e-5, atol=1e-6)
+    assert fast_closs == pytest.approx(closs.item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("options", [dict(entropy_coef=0.01), dict(max_grad_norm=0.5), dict(gae_lambda=0.95),
+                                     dict(entropy_coef=0.01, max_grad_norm=1.0, gae_lambda=0.9)])
+def test_options_agree_between_implementations(options):
+    config = A2CConfig(**options)
+    env = make_env(seed=4)
+    episode = rollout_episode(env, TorchA2CAgent(config, 4, 2, 4).act)
+    fast, ref = NumpyA2CAgent(config, 4, 2, 4), TorchA2CAgent(config, 4, 2, 4)
+    s_fast, s_ref = fast.update(episode), ref.update(episode)
+    for key, value in ref.get_weights().items():
+        np.testing.assert_allclose(fast.get_weights()[key], value, atol=1e-5, err_msg=key)
+    assert s_fast.actor_grad_norm == pytest.approx(s_ref.actor_grad_norm, rel=1e-4)
+    assert s_fast.critic_grad_norm == pytest.approx(s_ref.critic_grad_norm, rel=1e-4)
+    assert s_fast.advantage_std == pytest.approx(s_ref.advantage_std, rel=1e-4)
+
+
+def test_clipping_bounds_the_step():
+    episode = rollout_episode(make_env(seed=0), TorchA2CAgent(A2CConfig(), 4, 2, 0).act)
+    free, clipped = NumpyA2CAgent(A2CConfig(), 4, 2, 0), NumpyA2CAgent(A2CConfig(max_grad_norm=1e-3), 4, 2, 0)
+    start = clipped.actor.params.copy()
+    free.update(episode)
+    clipped.update(episode)
+    assert not np.allclose(free.actor.params, clipped.actor.params)
+    assert not np.array_equal(start, clipped.actor.params)
+
+
+def test_sample_action_matches_numpy_choice():
+    probs = np.array([0.2, 0.5, 0.3], dtype=np.float32)
+    ours, theirs = np.random.RandomState(7), np.random.RandomState(7)
+    assert [sample_action(probs, ours) for _ in range(500)] == [int(theirs.choice(3, p=probs)) for _ in range(500)]
+
+
+def test_act_paths_agree():
+    for cls in IMPLEMENTATIONS:
+        agent = cls(A2CConfig(), 4, 2, 1)
+        obs = np.array([0.01, -0.2, 0.03, 0.4], dtype=np.float32)
+        probs = agent.probabilities(obs)
+        assert probs.shape == (2,) and probs.sum() == pytest.approx(1.0, abs=1e-6)
+        assert agent.act(obs, greedy=True) == int(np.argmax(probs))
+        assert agent.values(obs[None]).shape == (1,)
+
+
+def test_flat_mlp_views_share_memory():
+    net = FlatMLP(4, 16, 2)
+    net.w1[0, 0] = 3.0
+    assert net.params[0] == 3.0 and net.params.size == 4 * 16 + 16 + 16 * 2 + 2
