@@ -1,0 +1,125 @@
+"""Sweeps: configurations x seeds, each run a task, gathered into one tidy DataFrame.
+
+Runs are spread over every local core by default (joblib's ``loky`` process pool, one PyTorch/BLAS thread per
+worker). The same call runs on a cluster through any joblib backend, e.g. Dask::
+
+    from dask.distributed import Client
+    client = Client("tcp://scheduler:8786")          # an existing Dask cluster
+    frame = run_sweep(configs, seeds, backend="dask")
+
+Results do not depend on the backend or the number of workers: every run is seeded by its own seed alone.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable, Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from .config import A2CConfig
+
+__all__ = ["RunSpec", "run_one", "run_sweep", "sweep_specs", "varying_fields"]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One task of a sweep: a named configuration and a seed."""
+
+    name: str
+    config: A2CConfig
+    seed: int
+
+
+def _single_thread() -> None:
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def run_one(spec: RunSpec) -> pd.DataFrame:
+    """Train one run; its per-episode table with ``config`` (the name) and ``seed`` columns in front."""
+    _single_thread()
+    from .trainer import train
+
+    history = train(spec.config, seed=spec.seed).history
+    history.insert(0, "seed", spec.seed)
+    history.insert(0, "config", spec.name)
+    return history
+
+
+def sweep_specs(configs: Mapping[str, A2CConfig], seeds: Iterable[int]) -> list[RunSpec]:
+    """Every (configuration, seed) pair, configuration-major."""
+    return [RunSpec(name, config, int(seed)) for name, config in configs.items() for seed in seeds]
+
+
+def varying_fields(configs: Mapping[str, A2CConfig]) -> list[str]:
+    """Config fields whose value differs between the configurations (these become columns of the tidy table)."""
+    dicts = [c.to_dict() for c in configs.values()]
+    return [key for key in dicts[0] if len({repr(d[key]) for d in dicts}) > 1] if dicts else []
+
+
+def run_sweep(
+    configs: Mapping[str, A2CConfig],
+    seeds: Sequence[int],
+    n_jobs: int = -1,
+    backend: str | None = None,
+    progress: bool = False,
+    on_result: Callable[[RunSpec, pd.DataFrame], None] | None = None,
+    skip: Callable[[RunSpec], bool] | None = None,
+) -> pd.DataFrame:
+    """Train every configuration on every seed and return one tidy table.
+
+    Args:
+        configs: name -> configuration.
+        seeds: the seeds every configuration runs on.
+        n_jobs: worker processes (-1: all cores; 1: run here, in order).
+        backend: a joblib backend name (default ``loky``; ``"dask"`` or ``"ray"`` once their client is set up).
+        progress: a tqdm bar over runs on stderr.
+        on_result: called in this process as each run finishes (e.g. to save it at once, so a sweep can resume).
+        skip: runs for which this returns true are not trained (already done) and are absent from the result.
+
+    Returns:
+        Columns ``config, seed, episode``, then the config fields that vary across ``configs``, then the metrics
+        of :data:`~lecture_utils.trainer.EPISODE_COLUMNS`; rows ordered by configuration, seed and episode.
+    """
+    from joblib import Parallel, delayed
+
+    specs = [s for s in sweep_specs(configs, seeds) if not (skip and skip(s))]
+    bar = None
+    if progress:
+        import sys
+
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(specs), desc="runs", file=sys.stderr, mininterval=0.5)
+    frames: dict[tuple[str, int], pd.DataFrame] = {}
+    if specs:
+        jobs = 1 if len(specs) == 1 else n_jobs
+        parallel = Parallel(n_jobs=jobs, backend=backend, return_as="generator_unordered")
+        for spec, frame in parallel(delayed(_tagged_run)(spec) for spec in specs):
+            frames[(spec.name, spec.seed)] = frame
+            if on_result:
+                on_result(spec, frame)
+            if bar:
+                bar.update(1)
+    if bar:
+        bar.close()
+    ordered = [frames[(s.name, s.seed)] for s in specs]
+    return tidy(ordered, configs)
+
+
+def _tagged_run(spec: RunSpec) -> tuple[RunSpec, pd.DataFrame]:
+    return spec, run_one(spec)
+
+
+def tidy(frames: Sequence[pd.DataFrame], configs: Mapping[str, A2CConfig]) -> pd.DataFrame:
+    """Concatenate run tables and add a column per varying config field, after ``config, seed, episode``."""
+    if not frames:
+        return pd.DataFrame()
+    table = pd.concat(frames, ignore_index=True)
+    for position, field in enumerate(varying_fields(configs), start=3):
+        table.insert(position, field, table["config"].map({n: getattr(c, field) for n, c in configs.items()}))
+    return table
