@@ -9,6 +9,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 DATA ?=
+# `make data a2c_seed_config entropy_sweep` makes just those: the extra goals are data set names, not targets.
+ifeq (data,$(firstword $(MAKECMDGOALS)))
+  DATA := $(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS))
+  $(eval $(DATA):;@:)
+endif
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0

@@ -13,6 +13,9 @@ from typing import IO, Iterator
 
 from .errors import ConfigError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 __all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "check_writable"]
 
 
@@ -27,6 +30,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary shared files
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

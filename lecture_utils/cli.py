@@ -81,7 +81,29 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
     train.add_argument("--out", default="runs/a2c.csv", help="per-episode CSV to write (default runs/a2c.csv)")
     train.set_defaults(handler=_run_train)
+
+    experiments = commands.add_parser("experiments", help="make the data sets in data/ (all, or those named)")
+    experiments.add_argument("names", nargs="*", help="data sets to make (default: all); see --list")
+    experiments.add_argument("--list", action="store_true", help="list the data sets and exit")
+    experiments.add_argument("--force", action="store_true", help="recompute runs even if already finished")
+    experiments.add_argument("--jobs", type=_whole(1, 2), default=None, help="worker processes (default: all cores)")
+    experiments.set_defaults(handler=_run_experiments)
     return parser
+
+
+def _run_experiments(args: argparse.Namespace) -> int:
+    from .experiments import EXPERIMENTS, _get, run_experiment
+
+    if args.list:
+        for name, experiment in EXPERIMENTS.items():
+            print(f"{name}: {experiment.description}")
+        return 0
+    names = args.names or list(EXPERIMENTS)
+    for name in names:
+        _get(name)  # every name is checked before anything runs
+    for name in names:
+        run_experiment(name, n_jobs=args.jobs or -1, force=args.force)
+    return 0
 
 
 def _run_train(args: argparse.Namespace) -> int:

@@ -1,0 +1,167 @@
+"""Data sets in ``data/``: a gzipped CSV table plus a JSON sidecar recording how it was made.
+
+Writing is atomic and byte-reproducible (gzip without timestamp or file name, fixed float format), so making a data
+set twice gives the same ``.csv.gz`` bytes. Loading checks everything a stale or damaged file could get wrong and
+answers with one line naming the command that rebuilds it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import io
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from .atomic import atomic_write_bytes, atomic_write_text
+from .config import A2CConfig
+from .errors import DataError
+
+__all__ = ["DATA_DIR", "FLOAT_FORMAT", "encode_table", "write_dataset", "read_sidecar", "load_dataset",
+           "rebuild_command", "code_fingerprint", "package_versions"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Where data sets live: the repository's ``data/`` (override with the LECTURE_DATA_DIR environment variable).
+DATA_DIR = Path(os.environ.get("LECTURE_DATA_DIR", PACKAGE_DIR.parent / "data"))
+#: Floats are stored with 7 significant digits: float32 training statistics lose nothing that matters.
+FLOAT_FORMAT = "%.7g"
+#: Source files whose content decides what a training run produces.
+TRAINING_SOURCES = ("config.py", "envs.py", "networks.py", "returns.py", "agent.py", "numpy_agent.py",
+                    "torch_agent.py", "trainer.py", "sweep.py")
+
+
+def rebuild_command(name: str) -> str:
+    return f"make data {name}"
+
+
+def table_path(name: str, data_dir: Path | None = None) -> Path:
+    return Path(data_dir or DATA_DIR) / f"{name}.csv.gz"
+
+
+def sidecar_path(name: str, data_dir: Path | None = None) -> Path:
+    return Path(data_dir or DATA_DIR) / f"{name}.json"
+
+
+def encode_table(table: pd.DataFrame) -> bytes:
+    """The exact bytes stored for ``table``: CSV with :data:`FLOAT_FORMAT`, gzip with no timestamp or name."""
+    text = table.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as gz:
+        gz.write(text.encode("utf-8"))
+    return buffer.getvalue()
+
+
+def decode_table(data: bytes) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(gzip.decompress(data)))
+
+
+def code_fingerprint() -> str:
+    """SHA-256 over the source files that determine training results (recorded, for provenance)."""
+    digest = hashlib.sha256()
+    for name in TRAINING_SOURCES:
+        digest.update(name.encode())
+        digest.update((PACKAGE_DIR / name).read_bytes())
+    return digest.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("torch", "numpy", "gymnasium", "pandas", "scipy", "lecture_utils"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _git_commit() -> str:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PACKAGE_DIR, capture_output=True, text=True,
+                                timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PACKAGE_DIR,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (commit + ("+uncommitted-changes" if dirty else "")) if commit else "unknown"
+
+
+def write_dataset(name: str, table: pd.DataFrame, *, description: str, configs: Mapping[str, A2CConfig],
+                  seeds: Sequence[int], command: str, extra: Mapping[str, Any] | None = None,
+                  data_dir: Path | None = None) -> Path:
+    """Write ``data/<name>.csv.gz`` and its sidecar ``data/<name>.json``, each atomically (table first)."""
+    payload = encode_table(table)
+    path = table_path(name, data_dir)
+    atomic_write_bytes(path, payload)
+    sidecar = {
+        "name": name,
+        "description": description,
+        "file": path.name,
+        "sha256": hashlib.sha256(payload).hexdigest(),
+        "rows": int(len(table)),
+        "columns": list(table.columns),
+        "seeds": [int(s) for s in seeds],
+        "configs": {key: cfg.to_dict() for key, cfg in configs.items()},
+        "command": command,
+        "rebuild": rebuild_command(name),
+        "code_fingerprint": code_fingerprint(),
+        "versions": package_versions(),
+        "git_commit": _git_commit(),
+        "date": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        **(dict(extra) if extra else {}),
+    }
+    atomic_write_text(sidecar_path(name, data_dir), json.dumps(sidecar, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def read_sidecar(name: str, data_dir: Path | None = None) -> dict[str, Any]:
+    """The sidecar of data set ``name``; :class:`DataError` if it is missing or unreadable."""
+    path = sidecar_path(name, data_dir)
+    fix = f"rebuild it with `{rebuild_command(name)}`"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataError(f"data set {name!r}: {path} is missing; {fix}") from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"data set {name!r}: {path} is unreadable ({exc.__class__.__name__}); {fix}") from None
+
+
+def load_dataset(name: str, expected_configs: Mapping[str, A2CConfig] | None = None,
+                 required_columns: Sequence[str] = (), data_dir: Path | None = None) -> pd.DataFrame:
+    """Load data set ``name`` after checking it; any problem raises :class:`DataError` naming ``make data <name>``.
+
+    Checks: sidecar and table exist; the table's SHA-256 matches the sidecar (no corruption or hand edits); it
+    parses; it has ``required_columns`` and the sidecar's columns; and, if ``expected_configs`` is given, the
+    configurations it was made with equal those (the code's current definition of the experiment).
+    """
+    fix = f"rebuild it with `{rebuild_command(name)}`"
+    sidecar = read_sidecar(name, data_dir)
+    path = table_path(name, data_dir)
+    try:
+        payload = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"data set {name!r}: {path} is missing; {fix}") from None
+    if hashlib.sha256(payload).hexdigest() != sidecar.get("sha256"):
+        raise DataError(f"data set {name!r}: {path} does not match its recorded checksum (corrupt or edited); {fix}")
+    try:
+        table = decode_table(payload)
+    except (OSError, EOFError, ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"data set {name!r}: {path} cannot be parsed ({exc.__class__.__name__}); {fix}") from None
+    missing = [c for c in list(required_columns) + list(sidecar.get("columns", [])) if c not in table.columns]
+    if missing:
+        raise DataError(f"data set {name!r}: {path} lacks column(s) {sorted(set(missing))}; {fix}")
+    if expected_configs is not None:
+        recorded = sidecar.get("configs", {})
+        current = {key: cfg.to_dict() for key, cfg in expected_configs.items()}
+        if recorded != current:
+            changed = sorted(k for k in set(recorded) | set(current) if recorded.get(k) != current.get(k))
+            raise DataError(f"data set {name!r} was made with other settings than the code now defines "
+                            f"(configs {changed}); {fix}")
+    return table

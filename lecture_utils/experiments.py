@@ -1,0 +1,112 @@
+"""The long experiments behind the lectures, each a named data set in ``data/``.
+
+``make data`` (or ``python -m lecture_utils experiments [NAME ...]``) runs them. Every finished run is saved at once
+under ``data/.cache/`` (keyed by the code and the configuration), so an interrupted ``make data`` resumes where it
+stopped and never recomputes a finished run; each data set is then written atomically with its provenance sidecar.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+
+from .atomic import atomic_write_bytes
+from .config import A2CConfig
+from .datasets import DATA_DIR, code_fingerprint, decode_table, encode_table, load_dataset, write_dataset
+from .errors import ConfigError
+from .sweep import RunSpec, run_sweep, tidy
+from .trainer import EPISODE_COLUMNS
+
+__all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "run_experiment", "load_experiment", "experiment_names"]
+
+#: Entropy-bonus coefficients of the entropy sweep (0 is the seed).
+ENTROPY_COEFS = (0.0, 0.003, 0.01, 0.03, 0.1)
+SEEDS = tuple(range(10))
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A data set: named configurations, each trained on every seed."""
+
+    name: str
+    description: str
+    configs: Mapping[str, A2CConfig]
+    seeds: Sequence[int] = SEEDS
+    columns: Sequence[str] = field(default_factory=lambda: ["config", "seed", *EPISODE_COLUMNS])
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    e.name: e
+    for e in [
+        Experiment(
+            name="a2c_seed_config",
+            description="The seed's A2C with the seed's hyperparameters, 2000 episodes, 10 seeds; per-episode "
+                        "return, length, losses, policy entropy, gradient norms and advantage spread.",
+            configs={"seed": A2CConfig()},
+        ),
+        Experiment(
+            name="entropy_sweep",
+            description="The seed's A2C plus an entropy bonus beta * H[pi] in the actor loss, for each beta in "
+                        f"{list(ENTROPY_COEFS)}, 2000 episodes, 10 seeds.",
+            configs={f"beta={beta:g}": A2CConfig(entropy_coef=beta) for beta in ENTROPY_COEFS},
+        ),
+    ]
+}
+
+
+def experiment_names() -> list[str]:
+    return list(EXPERIMENTS)
+
+
+def _get(name: str) -> Experiment:
+    if name not in EXPERIMENTS:
+        raise ConfigError(f"unknown experiment {name!r}: choose from {', '.join(EXPERIMENTS)}")
+    return EXPERIMENTS[name]
+
+
+def _run_cache_path(cache_dir: Path, spec: RunSpec) -> Path:
+    key = hashlib.sha256(json.dumps(spec.config.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+    return cache_dir / f"{spec.name}__{key}__seed{spec.seed}.csv.gz"
+
+
+def run_experiment(name: str, n_jobs: int = -1, force: bool = False, progress: bool = True,
+                   data_dir: Path | None = None, seeds: Sequence[int] | None = None) -> Path:
+    """Make data set ``name`` (resuming from finished runs unless ``force``) and return the table's path."""
+    experiment = _get(name)
+    data_dir = Path(data_dir or DATA_DIR)
+    seeds = list(experiment.seeds if seeds is None else seeds)
+    cache_dir = data_dir / ".cache" / name / code_fingerprint()[:16]
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    if force:
+        for stale in cache_dir.glob("*.csv.gz"):
+            stale.unlink()
+
+    def save(spec: RunSpec, frame: pd.DataFrame) -> None:
+        atomic_write_bytes(_run_cache_path(cache_dir, spec), encode_table(frame))
+
+    done = lambda spec: _run_cache_path(cache_dir, spec).exists()  # noqa: E731
+    start = time.perf_counter()
+    run_sweep(experiment.configs, seeds, n_jobs=n_jobs, progress=progress, on_result=save, skip=done)
+    # Assemble from the cache, so fresh and resumed runs go through the same (rounded) encoding.
+    frames = [decode_table(_run_cache_path(cache_dir, RunSpec(n, c, s)).read_bytes())
+              for n, c in experiment.configs.items() for s in seeds]
+    table = tidy(frames, experiment.configs)
+    command = f"python -m lecture_utils experiments {name}"
+    path = write_dataset(name, table, description=experiment.description, configs=experiment.configs, seeds=seeds,
+                         command=command, data_dir=data_dir)
+    if progress:
+        print(f"{name}: {len(table)} rows, {len(experiment.configs)} config(s) x {len(seeds)} seeds -> {path} "
+              f"({time.perf_counter() - start:.0f} s)")
+    return path
+
+
+def load_experiment(name: str, data_dir: Path | None = None) -> pd.DataFrame:
+    """Load data set ``name`` checked against the experiment's current definition (see ``load_dataset``)."""
+    experiment = _get(name)
+    return load_dataset(name, expected_configs=experiment.configs, required_columns=experiment.columns,
+                        data_dir=data_dir)

@@ -1,0 +1,73 @@
+"""Plots of tidy per-episode tables (``config, seed, episode, <metric>``). Knows DataFrames, not trainers.
+
+Every learning-curve plot shows the spread over seeds: thin per-seed traces, the median across seeds and the
+interquartile band, never one curve alone.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from .stats import COLLAPSE_THRESHOLD, final_returns, median_band, smoothed_curves, summarize_final
+
+__all__ = ["plot_learning_curves", "plot_final_returns", "plot_metric_by_config"]
+
+
+def plot_learning_curves(table: pd.DataFrame, metric: str = "return", window: int = 50, ax: Axes | None = None,
+                         configs: Sequence[str] | None = None, per_seed: bool = True,
+                         title: str | None = None) -> Axes:
+    """Per-seed smoothed traces (thin), median across seeds (thick) and 25-75% band, one colour per config."""
+    ax = ax or plt.subplots()[1]
+    configs = list(configs or table["config"].unique())
+    curves = smoothed_curves(table[table["config"].isin(configs)], metric, window)
+    band = median_band(table[table["config"].isin(configs)], metric, window)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for index, config in enumerate(configs):
+        color = colors[index % len(colors)]
+        if per_seed:
+            for _, run in curves[curves["config"] == config].groupby("seed"):
+                ax.plot(run["episode"], run[metric], color=color, alpha=0.25, lw=0.7)
+        b = band[band["config"] == config]
+        seeds = int(b["seeds"].max())
+        ax.plot(b["episode"], b["median"], color=color, lw=2, label=f"{config}: median of {seeds} seeds")
+        ax.fill_between(b["episode"], b["q25"], b["q75"], color=color, alpha=0.2)
+    ax.set_xlabel("episode")
+    ax.set_ylabel(f"{metric} (rolling mean of {window})")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_final_returns(table: pd.DataFrame, last: int = 100, ax: Axes | None = None,
+                       threshold: float = COLLAPSE_THRESHOLD) -> Axes:
+    """Each seed's last-``last`` mean return as a dot, with the IQM and its 95% bootstrap CI, per config."""
+    ax = ax or plt.subplots()[1]
+    final = final_returns(table, last)
+    summary = summarize_final(table, last, threshold)
+    configs = list(summary["config"])
+    rng = np.random.default_rng(0)  # horizontal jitter only, so overlapping seeds stay visible
+    for index, config in enumerate(configs):
+        values = final.loc[final["config"] == config, "final"].to_numpy()
+        ax.scatter(index + rng.uniform(-0.15, 0.15, len(values)), values, s=14, alpha=0.7, color="tab:blue")
+        row = summary.iloc[index]
+        ax.errorbar(index + 0.3, row["iqm"], yerr=[[row["iqm"] - row["iqm_low"]], [row["iqm_high"] - row["iqm"]]],
+                    fmt="D", color="black", capsize=4, ms=5)
+    ax.axhline(threshold, color="tab:red", ls=":", lw=1, label=f"collapse threshold ({threshold:g})")
+    ax.set_xticks(range(len(configs)), configs)
+    ax.set_ylabel(f"mean return, last {last} episodes")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_metric_by_config(table: pd.DataFrame, metric: str, window: int = 50, ax: Axes | None = None,
+                          log: bool = False) -> Axes:
+    """Median across seeds (and 25-75% band) of a smoothed metric, one line per config, no per-seed traces."""
+    ax = plot_learning_curves(table, metric, window, ax=ax, per_seed=False)
+    if log:
+        ax.set_yscale("log")
+    return ax

@@ -1,0 +1,102 @@
+"""Statistics across seeds, for tidy per-episode tables (columns ``config, seed, episode, <metrics>``).
+
+One run of A2C is an anecdote: the same configuration can solve CartPole on one seed and collapse on the next. Every
+claim in the lectures therefore rests on these summaries over seeds, with their spread.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+from scipy import stats as scipy_stats
+
+__all__ = [
+    "COLLAPSE_THRESHOLD", "smooth", "smoothed_curves", "median_band", "final_returns", "collapse_rate",
+    "interquartile_mean", "bootstrap_ci", "summarize_final",
+]
+
+#: A run counts as collapsed when its last-100-episode mean return is below this (a random policy scores ~22,
+#: a collapsed one ~9).
+COLLAPSE_THRESHOLD = 20.0
+
+
+def smooth(values: ArrayLike, window: int) -> np.ndarray:
+    """Trailing rolling mean over ``window`` episodes (shorter at the start), shape unchanged."""
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    return pd.Series(np.asarray(values, dtype=float)).rolling(window, min_periods=1).mean().to_numpy()
+
+
+def smoothed_curves(table: pd.DataFrame, metric: str = "return", window: int = 50) -> pd.DataFrame:
+    """``table`` with ``metric`` replaced by its per-run trailing rolling mean (one run = one config and seed)."""
+    out = table[["config", "seed", "episode", metric]].copy()
+    out[metric] = out.groupby(["config", "seed"], sort=False)[metric].transform(
+        lambda s: s.rolling(window, min_periods=1).mean())
+    return out
+
+
+def median_band(table: pd.DataFrame, metric: str = "return", window: int = 50) -> pd.DataFrame:
+    """Per config and episode: median, 25th and 75th percentile across seeds of the smoothed ``metric``.
+
+    Columns ``config, episode, median, q25, q75, seeds``.
+    """
+    curves = smoothed_curves(table, metric, window)
+    grouped = curves.groupby(["config", "episode"], sort=False)[metric]
+    band = grouped.agg(median="median", q25=lambda s: s.quantile(0.25), q75=lambda s: s.quantile(0.75),
+                       seeds="count")
+    return band.reset_index()
+
+
+def final_returns(table: pd.DataFrame, last: int = 100, metric: str = "return") -> pd.DataFrame:
+    """Mean ``metric`` over each run's last ``last`` episodes: columns ``config, seed, final``."""
+    tail = table.sort_values("episode").groupby(["config", "seed"], sort=False).tail(last)
+    final = tail.groupby(["config", "seed"], sort=False)[metric].mean().rename("final").reset_index()
+    return final
+
+
+def collapse_rate(table: pd.DataFrame, last: int = 100, threshold: float = COLLAPSE_THRESHOLD) -> pd.Series:
+    """Share of seeds per config whose last-``last`` mean return is below ``threshold`` (0 to 1)."""
+    final = final_returns(table, last)
+    return final.groupby("config", sort=False)["final"].apply(lambda s: float((s < threshold).mean())).rename(
+        "collapse_rate")
+
+
+def interquartile_mean(values: ArrayLike, axis: int = -1) -> np.ndarray | float:
+    """Mean of the middle 50% of the values (25% trimmed from each end): robust, yet uses half the data."""
+    return scipy_stats.trim_mean(np.asarray(values, dtype=float), 0.25, axis=axis)
+
+
+def bootstrap_ci(
+    values: ArrayLike,
+    statistic: Callable[..., float] = interquartile_mean,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap confidence interval of ``statistic`` over seeds (``scipy.stats.bootstrap``).
+
+    Deterministic for a given ``seed``. With fewer than two distinct values the interval is the point itself.
+    """
+    data = np.asarray(values, dtype=float)
+    if data.size < 2 or np.all(data == data[0]):
+        point = float(statistic(data)) if data.size else float("nan")
+        return point, point
+    result = scipy_stats.bootstrap((data,), statistic, n_resamples=n_resamples, confidence_level=confidence,
+                                   method="percentile", vectorized=True, rng=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def summarize_final(table: pd.DataFrame, last: int = 100, threshold: float = COLLAPSE_THRESHOLD,
+                    seed: int = 0) -> pd.DataFrame:
+    """One row per config: seeds, collapse rate, median, IQM and its 95% bootstrap CI of the last-``last`` return."""
+    final = final_returns(table, last)
+    rows = []
+    for config, group in final.groupby("config", sort=False):
+        values = group["final"].to_numpy()
+        low, high = bootstrap_ci(values, seed=seed)
+        rows.append(dict(config=config, seeds=len(values), collapsed=int((values < threshold).sum()),
+                         collapse_rate=float((values < threshold).mean()), median=float(np.median(values)),
+                         iqm=float(interquartile_mean(values)), iqm_low=low, iqm_high=high))
+    return pd.DataFrame(rows)

@@ -1,0 +1,132 @@
+"""Data sets: provenance, integrity checks, resumable and byte-reproducible generation, and the slice proof."""
+import gzip
+import hashlib
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lecture_utils import A2CConfig, DataError, train
+from lecture_utils import experiments as exp_module
+from lecture_utils.datasets import DATA_DIR, decode_table, encode_table
+from lecture_utils.experiments import EXPERIMENTS, Experiment, load_experiment, run_experiment
+from lecture_utils.sweep import sweep_specs
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_committed_data_sets_load_and_match_their_definition(name):
+    table = load_experiment(name)
+    experiment = EXPERIMENTS[name]
+    assert set(table["config"]) == set(experiment.configs)
+    assert sorted(table["seed"].unique()) == list(experiment.seeds)
+    assert len(table) == len(experiment.configs) * len(experiment.seeds) * 2000
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_slice_regenerates_exactly(seed):
+    """The first 50 episodes of a committed run, recomputed now, equal the stored rows: the data came from this code."""
+    stored = load_experiment("a2c_seed_config")
+    stored = stored[(stored["seed"] == seed) & (stored["episode"] < 50)].reset_index(drop=True)
+    fresh = train(A2CConfig(episodes=50), seed=seed).history
+    fresh.insert(0, "seed", seed)
+    fresh.insert(0, "config", "seed")
+    fresh = decode_table(encode_table(fresh))  # the same rounding the stored file went through
+    pd.testing.assert_frame_equal(stored, fresh, check_exact=True)
+
+
+@pytest.fixture
+def data_copy(tmp_path):
+    for name in ("a2c_seed_config.csv.gz", "a2c_seed_config.json"):
+        shutil.copy(DATA_DIR / name, tmp_path / name)
+    return tmp_path
+
+
+def _message(data_dir):
+    with pytest.raises(DataError) as info:
+        load_experiment("a2c_seed_config", data_dir=data_dir)
+    text = str(info.value)
+    assert "make data a2c_seed_config" in text and "\n" not in text
+    return text
+
+
+def test_corrupted_file(data_copy):
+    path = data_copy / "a2c_seed_config.csv.gz"
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    assert "checksum" in _message(data_copy)
+
+
+def test_truncated_file_with_updated_checksum(data_copy):
+    path = data_copy / "a2c_seed_config.csv.gz"
+    path.write_bytes(path.read_bytes()[:100])
+    _fix_checksum(data_copy)
+    assert "cannot be parsed" in _message(data_copy)
+
+
+def _fix_checksum(data_dir):
+    sidecar = json.loads((data_dir / "a2c_seed_config.json").read_text())
+    sidecar["sha256"] = hashlib.sha256((data_dir / "a2c_seed_config.csv.gz").read_bytes()).hexdigest()
+    (data_dir / "a2c_seed_config.json").write_text(json.dumps(sidecar))
+
+
+def test_deleted_column(data_copy):
+    path = data_copy / "a2c_seed_config.csv.gz"
+    table = decode_table(path.read_bytes()).drop(columns=["entropy"])
+    path.write_bytes(encode_table(table))
+    assert "checksum" in _message(data_copy)
+    _fix_checksum(data_copy)
+    assert "entropy" in _message(data_copy)
+
+
+def test_missing_files(data_copy):
+    (data_copy / "a2c_seed_config.csv.gz").unlink()
+    assert "missing" in _message(data_copy)
+    (data_copy / "a2c_seed_config.json").unlink()
+    assert "missing" in _message(data_copy)
+
+
+def test_config_changed_in_code(data_copy, monkeypatch):
+    changed = Experiment(name="a2c_seed_config", description="x", configs={"seed": A2CConfig(gamma=0.98)})
+    monkeypatch.setitem(EXPERIMENTS, "a2c_seed_config", changed)
+    assert "other settings" in _message(data_copy)
+
+
+def test_run_experiment_resumes_and_is_byte_reproducible(tmp_path, monkeypatch):
+    tiny = Experiment(name="tiny", description="test", seeds=(0, 1, 2),
+                      configs={"a": A2CConfig(episodes=4), "b": A2CConfig(episodes=4, entropy_coef=0.01)})
+    monkeypatch.setitem(EXPERIMENTS, "tiny", tiny)
+    path = run_experiment("tiny", n_jobs=1, progress=False, data_dir=tmp_path)
+    first_bytes = path.read_bytes()
+    first_sidecar = json.loads((tmp_path / "tiny.json").read_text())
+    calls = []
+    real = exp_module.run_sweep
+
+    def spy(*args, **kwargs):
+        calls.append([s for s in sweep_specs(args[0], args[1]) if not kwargs["skip"](s)])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(exp_module, "run_sweep", spy)
+    run_experiment("tiny", n_jobs=1, progress=False, data_dir=tmp_path)
+    assert calls == [[]], "finished runs must not be recomputed"
+    assert path.read_bytes() == first_bytes
+    second_sidecar = json.loads((tmp_path / "tiny.json").read_text())
+    for key in ("date", "git_commit"):
+        first_sidecar.pop(key), second_sidecar.pop(key)
+    assert first_sidecar == second_sidecar
+    table = load_experiment("tiny", data_dir=tmp_path)
+    assert list(table.columns[:4]) == ["config", "seed", "episode", "entropy_coef"]
+    assert len(table) == 2 * 3 * 4
+    # An interrupted run: drop one cached run; only that one is recomputed, with the same bytes.
+    cached = sorted((tmp_path / ".cache" / "tiny").rglob("b__*seed1.csv.gz"))
+    cached[0].unlink()
+    run_experiment("tiny", n_jobs=1, progress=False, data_dir=tmp_path)
+    assert len(calls[-1]) == 1 and calls[-1][0].seed == 1 and path.read_bytes() == first_bytes
+
+
+def test_gzip_has_no_timestamp():
+    payload = encode_table(pd.DataFrame({"a": [1.0]}))
+    assert payload[4:8] == b"\x00\x00\x00\x00"
+    assert gzip.decompress(payload) == b"a\n1\n"

@@ -1,0 +1,47 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from lecture_utils.stats import (bootstrap_ci, collapse_rate, final_returns, interquartile_mean, median_band, smooth,
+                                 summarize_final)
+
+
+def _table():
+    rows = []
+    for config, finals in {"good": [400, 450, 500, 300], "bad": [9, 9, 200, 10]}.items():
+        for seed, final in enumerate(finals):
+            for episode in range(150):
+                rows.append(dict(config=config, seed=seed, episode=episode,
+                                 **{"return": 20.0 if episode < 50 else float(final)}))
+    return pd.DataFrame(rows)
+
+
+def test_smooth_is_trailing_mean():
+    np.testing.assert_allclose(smooth([1, 2, 3, 4], 2), [1, 1.5, 2.5, 3.5])
+    with pytest.raises(ValueError):
+        smooth([1], 0)
+
+
+def test_final_returns_and_collapse_rate():
+    table = _table()
+    final = final_returns(table, last=100)
+    assert final.loc[(final.config == "bad") & (final.seed == 0), "final"].item() == 9
+    rates = collapse_rate(table, last=100)
+    assert rates["bad"] == 0.75 and rates["good"] == 0.0
+
+
+def test_iqm_and_bootstrap():
+    assert interquartile_mean([1, 2, 3, 4, 5, 6, 7, 100]) == pytest.approx(4.5)
+    low, high = bootstrap_ci(np.arange(20.0))
+    assert low < interquartile_mean(np.arange(20.0)) < high
+    assert bootstrap_ci(np.arange(20.0)) == (low, high)  # deterministic
+    assert bootstrap_ci([5.0, 5.0, 5.0]) == (5.0, 5.0)
+
+
+def test_median_band_and_summary():
+    band = median_band(_table(), window=1)
+    last = band[(band.config == "good") & (band.episode == 149)].iloc[0]
+    assert last["median"] == 425 and last["q25"] == 375 and last["q75"] == 462.5 and last["seeds"] == 4
+    summary = summarize_final(_table()).set_index("config")
+    assert summary.loc["bad", "collapsed"] == 3 and summary.loc["good", "median"] == 425
+    assert summary.loc["good", "iqm_low"] <= summary.loc["good", "iqm"] <= summary.loc["good", "iqm_high"]
