@@ -12,17 +12,25 @@ from .config import A2CConfig
 from .envs import Episode, env_dimensions, make_env, rollout_episode
 from .errors import ConfigError, DataError, LectureError
 from .evaluation import EvalResult, evaluate
+from .experiments import ENTROPY_COEFS, EXPERIMENTS, load_experiment, run_experiment
 from .networks import build_networks, count_parameters, make_actor, make_critic
 from .numpy_agent import NumpyA2CAgent
+from .plotting import plot_final_returns, plot_learning_curves, plot_metric_by_config
 from .returns import (discounted_returns, gae_advantages, mc_advantages, n_step_returns, td0_targets,
                       td_errors)
 from .session import setup
+from .stats import (COLLAPSE_THRESHOLD, bootstrap_ci, collapse_rate, final_returns, interquartile_mean, median_band,
+                    smooth, smoothed_curves, summarize_final)
+from .sweep import run_sweep
 from .torch_agent import TorchA2CAgent
 from .trainer import EPISODE_COLUMNS, TrainResult, make_agent, train
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "COLLAPSE_THRESHOLD", "ENTROPY_COEFS", "EXPERIMENTS", "bootstrap_ci", "collapse_rate", "final_returns",
+    "interquartile_mean", "load_experiment", "median_band", "plot_final_returns", "plot_learning_curves",
+    "plot_metric_by_config", "run_experiment", "run_sweep", "smooth", "smoothed_curves", "summarize_final",
     "A2CAgent", "A2CConfig", "ConfigError", "DataError", "EPISODE_COLUMNS", "Episode", "EvalResult",
     "LectureError", "NumpyA2CAgent", "TorchA2CAgent", "TrainResult", "UpdateStats", "build_networks",
     "count_parameters", "discounted_returns", "env_dimensions", "evaluate", "gae_advantages", "make_actor",
