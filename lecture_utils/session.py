@@ -10,13 +10,14 @@ import torch
 __all__ = ["setup"]
 
 
-def setup(seed: int = 0, threads: int = 1, figures: bool = True) -> int:
+def setup(seed: int = 0, threads: int = 1, figures: bool = True) -> None:
     """Fix every source of randomness and the thread count; set the figure defaults.
 
     Seeds Python's ``random``, NumPy's global generator and PyTorch; limits PyTorch to ``threads`` threads (one
     thread makes float reductions, hence every number printed, identical run to run); and, if ``figures``, selects
     matplotlib's inline-friendly defaults (small PNG figures, no noisy metadata). Environments and agents are seeded
-    by the functions that create them, from the same seed. Returns ``seed``.
+    by the functions that create them, from the same seed. Returns nothing, so a notebook cell ending with it
+    prints nothing.
     """
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
     random.seed(seed)
@@ -37,4 +38,3 @@ def setup(seed: int = 0, threads: int = 1, figures: bool = True) -> int:
             "axes.spines.right": False,
             "svg.hashsalt": "lecture",
         })
-    return seed

@@ -92,7 +92,7 @@ def run_sweep(
     if progress:
         import sys
 
-        from tqdm.auto import tqdm
+        from tqdm.std import tqdm  # plain text on stderr, also in notebooks (no widget output to compare)
 
         bar = tqdm(total=len(specs), desc="runs", file=sys.stderr, mininterval=0.5)
     frames: dict[tuple[str, int], pd.DataFrame] = {}

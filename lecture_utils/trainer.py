@@ -95,7 +95,7 @@ def train(
     columns: dict[str, list[float]] = {name: [] for name in EPISODE_COLUMNS}
     episodes = range(config.episodes)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm.std import tqdm  # plain text on stderr, also in notebooks (no widget output to compare)
 
         episodes = tqdm(episodes, desc=f"A2C seed {seed}", file=sys.stderr, mininterval=0.5)
     for episode_index in episodes:
