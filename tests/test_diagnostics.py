@@ -1,0 +1,98 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lecture_utils import A2CConfig, train
+from lecture_utils.diagnostics import (LN2, actor_steps_per_update, agent_from_weights, align_on_events,
+                                       binary_entropy, check_earliest_collapse, check_entropy_of, collapse_onset,
+                                       collapse_onsets, find_crashes, preferred_action_probability,
+                                       train_with_snapshots)
+
+
+def _run(returns, seed=0, config="c"):
+    return pd.DataFrame(dict(config=config, seed=seed, episode=np.arange(len(returns)),
+                             **{"return": np.asarray(returns, dtype=float)}))
+
+
+def test_binary_entropy_values():
+    np.testing.assert_allclose(binary_entropy([0.5, 0.0, 1.0]), [LN2, 0.0, 0.0])
+    assert binary_entropy(0.9) == pytest.approx(-(0.9 * math.log(0.9) + 0.1 * math.log(0.1)))
+    assert binary_entropy(np.full((2, 3), 0.3)).shape == (2, 3)
+    with pytest.raises(ValueError):
+        binary_entropy(1.5)
+
+
+def test_preferred_action_probability_inverts_entropy():
+    p = np.array([0.5, 0.6, 0.8, 0.95, 0.999, 1.0])
+    np.testing.assert_allclose(preferred_action_probability(binary_entropy(p)), p, atol=1e-9)
+    # out-of-range entropies are clipped
+    np.testing.assert_allclose(preferred_action_probability([-0.1, 1.0]), [1.0, 0.5], atol=1e-12)
+
+
+def test_collapse_onset():
+    good, bad = [300.0] * 50, [9.0] * 50
+    assert collapse_onset(good + bad, window=20) == 50
+    assert collapse_onset(bad + good, window=20) is None
+    assert collapse_onset(bad, window=20) == 0
+    # one lucky 30-step episode inside the collapse does not move the onset
+    assert collapse_onset(good + bad[:10] + [30.0] + bad[:39], window=20) == 50
+    assert collapse_onset([9.0] * 5, window=20) is None
+    with pytest.raises(ValueError):
+        collapse_onset(bad, window=0)
+
+
+def test_collapse_onsets_per_run():
+    table = pd.concat([_run([300.0] * 40 + [9.0] * 40, seed=0), _run([300.0] * 80, seed=1)])
+    onsets = collapse_onsets(table).set_index("seed")["onset"]
+    assert onsets[0] == 40 and np.isnan(onsets[1])
+
+
+def test_find_crashes_and_recovery():
+    returns = [200.0] * 30 + [9.0] * 40 + [300.0] * 30 + [9.0] * 30
+    crashes = find_crashes(_run(returns), high=100, lookback=5, window=20)
+    assert crashes["episode"].tolist() == [30, 100]
+    assert crashes["recovered"].tolist() == [True, False]
+    # the first block of 20 averaging >= 100 starts at 57 (7 x 300 + 13 x 9 = 2217): 27 episodes after the crash
+    assert crashes["recover_after"].iloc[0] == 27
+    assert np.isnan(crashes["recover_after"].iloc[1])
+    assert crashes["return_before"].tolist() == [200.0, 300.0]
+    assert find_crashes(_run([9.0] * 10)).empty
+    # a lucky episode inside a collapse does not start a second crash
+    lucky = [300.0] * 30 + [9.0, 40.0] + [9.0] * 40
+    assert find_crashes(_run(lucky), lookback=5, window=20)["episode"].tolist() == [30]
+
+
+def test_align_on_events():
+    table = _run(np.arange(100.0))
+    events = pd.DataFrame(dict(config=["c", "c"], seed=[0, 0], episode=[50, 2]))
+    aligned = align_on_events(table, events, "return", before=3, after=2)
+    first = aligned[aligned["event"] == 50]
+    assert first["offset"].tolist() == [-3, -2, -1, 0, 1, 2]
+    assert first["value"].tolist() == [47.0, 48.0, 49.0, 50.0, 51.0, 52.0]
+    assert aligned[aligned["event"] == 2]["offset"].min() == -2  # clipped at the start of the run
+
+
+def test_actor_steps_per_update():
+    np.testing.assert_array_equal(actor_steps_per_update([500, 9, 32, 33]), [80, 5, 5, 10])
+
+
+def test_train_with_snapshots_matches_one_call():
+    config = A2CConfig(episodes=12)
+    history, snapshots = train_with_snapshots(config, seed=3, every=5)
+    whole = train(config, seed=3)
+    pd.testing.assert_frame_equal(history, whole.history)
+    assert [s.episodes for s in snapshots] == [5, 10, 12]
+    final = agent_from_weights(snapshots[-1].weights)
+    obs = np.zeros((3, 4), dtype=np.float32)
+    np.testing.assert_array_equal(final.probabilities(obs), whole.agent.probabilities(obs))
+
+
+def test_exercise_checks(capsys):
+    table = pd.concat([_run([300.0] * 40 + [9.0] * 40, seed=0), _run([300.0] * 20 + [9.0] * 60, seed=1)])
+    assert check_earliest_collapse(table, 1, 20)
+    assert not check_earliest_collapse(table, 0, 40)
+    assert check_entropy_of(0.5, LN2)
+    assert not check_entropy_of(0.9, 0.5)
+    assert "correct" in capsys.readouterr().out
