@@ -14,20 +14,24 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-# pygame (used by Gymnasium's classic-control renderers) greets on import and SDL complains on stderr when no
-# audio device is found; neither is wanted in a notebook. Both settings only apply if the user has not chosen.
+# pygame (used by Gymnasium's classic-control renderers) greets on stdout when imported, and on a Linux machine
+# without a display (a server, CI) SDL's video start-up writes "XDG_RUNTIME_DIR is invalid" to stderr at every
+# render. Neither belongs in a notebook. Rendering to arrays needs no video device, so where there is no display to
+# open a window on anyway, SDL gets its dummy driver. Settings the user has made are left alone.
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from .envs import Episode, make_env, rollout_episode  # noqa: E402
 
-__all__ = ["RenderedEpisode", "render_episode", "downscale", "frame_strip", "gif_bytes", "show_gif"]
+__all__ = ["RenderedEpisode", "render_episode", "downscale", "frame_strip", "gif_bytes", "show_gif", "lean_controller"]
 
 #: CartPole-v1 advances 0.02 s per step (``tau``): 50 steps per second of simulated time.
 CARTPOLE_STEPS_PER_SECOND = 50
@@ -54,6 +58,18 @@ class RenderedEpisode:
     def fps(self) -> float:
         """Frames per second that replay the episode in real (simulated) time."""
         return CARTPOLE_STEPS_PER_SECOND / self.every
+
+
+def lean_controller(obs: NDArray[np.floating]) -> int:
+    """A hand-written CartPole policy: push the cart toward the side the pole is falling to.
+
+    ``obs = (x, x_dot, theta, theta_dot)``; the pole "falls right" when ``theta + 0.5 * theta_dot > 0`` (its angle
+    now plus where its angular velocity takes it within about half a second), and then the cart is pushed right
+    (action 1), under the pole. It keeps the pole up for the full 500 steps from typical start states, so its
+    episodes end by truncation, not termination: a demo policy for pictures and for the time limit, not a lesson
+    in control (it ignores the cart's position).
+    """
+    return int(obs[2] + 0.5 * obs[3] > 0)
 
 
 def downscale(frame: NDArray[np.uint8], width: int | None) -> NDArray[np.uint8]:
@@ -133,8 +149,10 @@ def frame_strip(rendered: RenderedEpisode | NDArray[np.uint8], n: int = 5, steps
     n = int(min(n, len(frames)))
     picks = np.unique(np.linspace(0, len(frames) - 1, n).round().astype(int))
     height, width = frames.shape[1:3]
-    fig, axes = plt.subplots(1, len(picks), figsize=(panel_width * len(picks), panel_width * height / width + 0.35),
-                             squeeze=False)
+    # Whole pixels (at the current dpi), so the figure's text repr reads "<Figure size 684x116 ...>".
+    dpi = plt.rcParams["figure.dpi"]
+    size = [round(inches * dpi) / dpi for inches in (panel_width * len(picks), panel_width * height / width + 0.35)]
+    fig, axes = plt.subplots(1, len(picks), figsize=size, squeeze=False)
     for ax, k in zip(axes[0], picks):
         ax.imshow(frames[k])
         ax.set_title(f"t = {labels[k]}", fontsize=9)
