@@ -96,24 +96,34 @@ def rollout_episode(env: gym.Env, policy: PolicyFn, seed: int | None = None) -> 
     ``seed`` (optional) reseeds the reset; by default the environment's own random stream continues, as in the seed.
     """
     obs, _ = env.reset(seed=seed)
-    obs_list, act_list, rew_list, next_list, term_list, trunc_list = [], [], [], [], [], []
+    # One list of the T + 1 observations s_0..s_T instead of separate obs and next_obs lists (s_{t+1} is the next
+    # step's s_t), and the end flags only once: the loop stops at the first step that terminates or truncates, so
+    # every earlier step has both flags false. Same arrays as recording everything per step, fewer appends per step
+    # (this loop runs once per environment step).
+    observations = [obs]
+    actions: list[int] = []
+    rewards: list[float] = []
+    add_obs, add_action, add_reward = observations.append, actions.append, rewards.append
+    step = env.step
     while True:
         action = policy(obs)
-        next_obs, reward, terminated, truncated, _ = env.step(action)
-        obs_list.append(obs)
-        act_list.append(action)
-        rew_list.append(reward)
-        next_list.append(next_obs)
-        term_list.append(terminated)
-        trunc_list.append(truncated)
+        obs, reward, terminated, truncated, _ = step(action)
+        add_obs(obs)
+        add_action(action)
+        add_reward(reward)
         if terminated or truncated:
             break
-        obs = next_obs
+    length = len(actions)
+    stacked = np.asarray(observations, dtype=np.float32).reshape(length + 1, -1)
+    ends_terminated = np.zeros(length, dtype=bool)
+    ends_truncated = np.zeros(length, dtype=bool)
+    ends_terminated[-1] = bool(terminated)
+    ends_truncated[-1] = bool(truncated)
     return Episode(
-        obs=np.asarray(obs_list, dtype=np.float32).reshape(len(obs_list), -1),
-        actions=np.asarray(act_list, dtype=np.int64),
-        rewards=np.asarray(rew_list, dtype=np.float64),
-        next_obs=np.asarray(next_list, dtype=np.float32).reshape(len(next_list), -1),
-        terminated=np.asarray(term_list, dtype=bool),
-        truncated=np.asarray(trunc_list, dtype=bool),
+        obs=stacked[:-1],
+        actions=np.asarray(actions, dtype=np.int64),
+        rewards=np.asarray(rewards, dtype=np.float64),
+        next_obs=stacked[1:].copy(),  # its own array, so that writing into one of obs/next_obs leaves the other
+        terminated=ends_terminated,
+        truncated=ends_truncated,
     )

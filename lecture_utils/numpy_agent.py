@@ -63,12 +63,13 @@ class FlatMLP:
 
     def backward(self, x: NDArray[np.float32], hidden: NDArray[np.float32], d_out: NDArray[np.float32]) -> None:
         """Write ``dL/dparams`` into :attr:`grad` given ``d_out = dL/doutput`` of shape ``(B, out)``."""
+        # np.add.reduce is what np.sum calls, minus a Python wrapper that costs more than these tiny sums.
         np.matmul(d_out.T, hidden, out=self.gw2)
-        np.sum(d_out, axis=0, out=self.gb2)
+        np.add.reduce(d_out, axis=0, out=self.gb2)
         d_hidden = d_out @ self.w2
         d_hidden *= hidden > 0
         np.matmul(d_hidden.T, x, out=self.gw1)
-        np.sum(d_hidden, axis=0, out=self.gb1)
+        np.add.reduce(d_hidden, axis=0, out=self.gb1)
 
 
 class Adam:
@@ -130,9 +131,10 @@ class NumpyA2CAgent(A2CAgent):
     # -- forward passes ---------------------------------------------------------------------------------------
     def _probs(self, x: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         hidden, logits = self.actor.forward(x)
-        logits -= logits.max(axis=-1, keepdims=True)
+        # The ufunc reductions themselves (same results as .max()/.sum(), without their Python wrappers).
+        logits -= np.maximum.reduce(logits, axis=-1, keepdims=True)
         np.exp(logits, out=logits)
-        logits /= logits.sum(axis=-1, keepdims=True)
+        logits /= np.add.reduce(logits, axis=-1, keepdims=True)
         return hidden, logits
 
     def probabilities(self, obs: NDArray[np.floating]) -> NDArray[np.float32]:
@@ -143,20 +145,34 @@ class NumpyA2CAgent(A2CAgent):
         return self.critic.forward(np.asarray(obs, dtype=np.float32))[1][:, 0]
 
     def act(self, obs: NDArray[np.floating], greedy: bool = False) -> int:
-        # Inlined single-observation forward pass: acting happens once per environment step.
-        hidden = self.actor.w1 @ obs
-        hidden += self.actor.b1
+        # Inlined single-observation forward pass: acting happens once per environment step, so every NumPy call
+        # saved here is a few percent of the whole run.
+        actor = self.actor
+        hidden = actor.w1 @ obs
+        hidden += actor.b1
         np.maximum(hidden, 0.0, out=hidden)
-        logits = self.actor.w2 @ hidden
-        logits += self.actor.b2
+        logits = actor.w2 @ hidden
+        logits += actor.b2
         if greedy:
             return int(np.argmax(logits))
-        logits -= logits.max()
-        probs = np.exp(logits)
-        probs /= probs.sum()
-        cdf = np.cumsum(probs, dtype=np.float64)
-        cdf /= cdf[-1]
-        return int(cdf.searchsorted(self.rng.random_sample(), side="right"))
+        logits -= np.maximum.reduce(logits)
+        np.exp(logits, out=logits)
+        logits /= np.add.reduce(logits)
+        # The float32 softmax above must stay in NumPy (its exp is NumPy's). The sampling is np.random.choice's:
+        # a float64 cumulative sum normalised by its last entry, and the index of the first entry above one uniform
+        # draw (searchsorted, side="right"). Python floats are IEEE doubles and the sum runs in the same order, so
+        # doing it on a list gives the same index as cumsum/divide/searchsorted, for a third of the time.
+        probs = logits.tolist()
+        cdf = []
+        running = 0.0
+        for p in probs:
+            running += p
+            cdf.append(running)
+        u = self.rng.random_sample()
+        for index, c in enumerate(cdf):
+            if not c / running <= u:  # "not <=" rather than ">": a NaN entry counts as above u, as in searchsorted
+                return index
+        return len(cdf) - 1  # unreachable: u < 1 and the last entry is exactly 1.0
 
     # -- weights ----------------------------------------------------------------------------------------------
     def get_weights(self) -> dict[str, NDArray[np.float32]]:
@@ -179,64 +195,105 @@ class NumpyA2CAgent(A2CAgent):
         return adv.astype(np.float32)
 
     def actor_loss_and_grad(self, x: NDArray[np.float32], actions: NDArray[np.int64],
-                            adv: NDArray[np.float32]) -> float:
-        """Actor loss ``-mean(A log(pi(a|s)+eps)) - beta mean(H)`` on a minibatch; its gradient goes to ``actor.grad``."""
+                            adv: NDArray[np.float32], with_loss: bool = True) -> float:
+        """Actor loss ``-mean(A log(pi(a|s)+eps)) - beta mean(H)`` on a minibatch; its gradient goes to ``actor.grad``.
+
+        ``with_loss=False`` skips computing the loss (returns ``nan``): the gradient does not need it, and
+        :meth:`update` reports only the last minibatch's loss.
+        """
+        taken = np.arange(x.shape[0]) * self.n_actions + np.asarray(actions)
+        return self._actor_step_grad(x, taken, adv, with_loss)
+
+    def _actor_step_grad(self, x: NDArray[np.float32], taken: NDArray[np.intp], adv: NDArray[np.float32],
+                         with_loss: bool) -> float:
+        """:meth:`actor_loss_and_grad` with the taken actions given as flat indices into the ``(B, A)`` probabilities.
+
+        Flat indices (``row * A + action``, computed once per episode by :meth:`update`) replace the fancy
+        ``[rows, actions]`` indexing, which costs more than the arithmetic on a 32 x 2 minibatch.
+        """
         cfg = self.config
+        eps = np.float32(cfg.log_prob_eps)
         batch = x.shape[0]
-        rows = np.arange(batch)
         hidden, probs = self._probs(x)
-        log_probs = np.log(probs + np.float32(cfg.log_prob_eps))
-        taken = log_probs[rows, actions]
-        loss = -float(np.mean(adv * taken))
+        loss = math.nan
+        if with_loss or cfg.entropy_coef > 0:
+            log_probs = np.log(probs + eps)
+        if with_loss:
+            loss = -float(np.mean(adv * log_probs.take(taken)))
         d_probs = np.zeros_like(probs)
-        d_probs[rows, actions] = -adv / (batch * (probs[rows, actions] + np.float32(cfg.log_prob_eps)))
+        d_probs.put(taken, -adv / (batch * (probs.take(taken) + eps)))
         if cfg.entropy_coef > 0:
-            entropy = -(probs * log_probs).sum(axis=-1)
-            loss -= cfg.entropy_coef * float(np.mean(entropy))
+            if with_loss:
+                entropy = -(probs * log_probs).sum(axis=-1)
+                loss -= cfg.entropy_coef * float(np.mean(entropy))
             # d(-beta * mean H)/dp = beta/B * (log(p + eps) + p / (p + eps))
-            d_probs += np.float32(cfg.entropy_coef / batch) * (log_probs + probs / (probs + np.float32(cfg.log_prob_eps)))
-        d_logits = probs * (d_probs - (d_probs * probs).sum(axis=-1, keepdims=True))
+            d_probs += np.float32(cfg.entropy_coef / batch) * (log_probs + probs / (probs + eps))
+        d_logits = probs * (d_probs - np.add.reduce(d_probs * probs, axis=-1, keepdims=True))
         self.actor.backward(x, hidden, d_logits)
         return loss
 
-    def critic_loss_and_grad(self, x: NDArray[np.float32], target: NDArray[np.float32]) -> float:
-        """Critic loss ``mean((V(s) - y)^2)`` on a minibatch, ``target`` of shape ``(B, 1)``; gradient to ``critic.grad``."""
+    def critic_loss_and_grad(self, x: NDArray[np.float32], target: NDArray[np.float32],
+                             with_loss: bool = True) -> float:
+        """Critic loss ``mean((V(s) - y)^2)`` on a minibatch, ``target`` of shape ``(B, 1)``; gradient to ``critic.grad``.
+
+        ``with_loss=False`` skips computing the loss (returns ``nan``), as for the actor.
+        """
         hidden, values = self.critic.forward(x)
         error = values - target
-        loss = float(np.mean(error * error))
+        loss = float(np.mean(error * error)) if with_loss else math.nan
         error *= np.float32(2.0 / x.shape[0])
         self.critic.backward(x, hidden, error)
         return loss
 
     def update(self, episode: Episode) -> UpdateStats:
         cfg = self.config
-        obs, next_obs, actions = episode.obs, episode.next_obs, episode.actions
+        obs, next_obs = episode.obs, episode.next_obs
+        length, batch_size = episode.length, cfg.batch_size
         rewards32 = episode.rewards.astype(np.float32)[:, None]
-        not_done = (1.0 - episode.terminated.astype(np.float32))[:, None]
-        returns32 = discounted_returns(episode.rewards, cfg.gamma).astype(np.float32)
         gamma = np.float32(cfg.gamma)
+        # gamma * (1 - d_t) once per episode instead of once per critic step: elementwise, so slicing it afterwards
+        # gives the very same numbers as computing it per minibatch.
+        discount = gamma * (1.0 - episode.terminated.astype(np.float32))[:, None]
+        returns32 = discounted_returns(episode.rewards, cfg.gamma).astype(np.float32)
+        # Per minibatch, fixed for the whole update: slices, and the taken actions as flat indices (see
+        # _actor_step_grad). The last minibatch may be shorter.
+        flat_actions = np.arange(length) * self.n_actions + episode.actions
+        batches = [
+            (start, start + batch_size, obs[start:start + batch_size], next_obs[start:start + batch_size],
+             rewards32[start:start + batch_size], discount[start:start + batch_size],
+             flat_actions[start:start + batch_size] - start * self.n_actions)
+            for start in range(0, length, batch_size)
+        ]
+        actor, critic = self.actor, self.critic
+        actor_step, critic_step = self.actor_optimizer.step, self.critic_optimizer.step
+        max_norm = cfg.max_grad_norm
         actor_norm_sum = critic_norm_sum = 0.0
         actor_steps = critic_steps = 0
         actor_loss = critic_loss = 0.0
         advantage_std = 0.0
+        last_pass = cfg.update_passes - 1
         for pass_index in range(cfg.update_passes):
             adv = self._advantages(obs, next_obs, episode.rewards, episode.terminated, returns32)
             if pass_index == 0:
                 advantage_std = float(adv.astype(np.float64).std())
-            for start in range(0, episode.length, cfg.batch_size):
-                stop = start + cfg.batch_size
-                x = obs[start:stop]
-                actor_loss = self.actor_loss_and_grad(x, actions[start:stop], adv[start:stop])
-                actor_norm_sum += _clip_(self.actor.grad, cfg.max_grad_norm)
+            for start, stop, x, x_next, r, disc, taken in batches:
+                # Only the final minibatch's losses are reported, so only that one computes them.
+                final = pass_index == last_pass and stop >= length
+                loss = self._actor_step_grad(x, taken, adv[start:stop], final)
+                if final:
+                    actor_loss = loss
+                actor_norm_sum += _clip_(actor.grad, max_norm)
                 actor_steps += 1
-                self.actor_optimizer.step(self.actor.grad)
-                x_next, r, nd = next_obs[start:stop], rewards32[start:stop], not_done[start:stop]
-                for _ in range(cfg.critic_steps):
-                    td_target = r + gamma * nd * self.critic.forward(x_next)[1]
-                    critic_loss = self.critic_loss_and_grad(x, td_target)
-                    critic_norm_sum += _clip_(self.critic.grad, cfg.max_grad_norm)
+                actor_step(actor.grad)
+                for critic_index in range(cfg.critic_steps):
+                    td_target = r + disc * critic.forward(x_next)[1]
+                    with_loss = final and critic_index == cfg.critic_steps - 1
+                    loss = self.critic_loss_and_grad(x, td_target, with_loss)
+                    if with_loss:
+                        critic_loss = loss
+                    critic_norm_sum += _clip_(critic.grad, max_norm)
                     critic_steps += 1
-                    self.critic_optimizer.step(self.critic.grad)
+                    critic_step(critic.grad)
         return UpdateStats(
             actor_loss=actor_loss,
             critic_loss=critic_loss,
