@@ -88,6 +88,10 @@ class A2CAgent:
         """Load parameters from :meth:`get_weights`' format (optimiser state is left as it is)."""
         raise NotImplementedError
 
+    def set_learning_rate_scale(self, scale: float) -> None:
+        """Set both optimisers' learning rates to ``scale`` times the configured ones (for schedules)."""
+        raise NotImplementedError
+
     # -- shared -----------------------------------------------------------------------------------------------
     def act(self, obs: NDArray[np.floating], greedy: bool = False) -> int:
         """Choose an action for one observation: sampled from ``pi(.|s)`` as the seed does, or its argmax."""

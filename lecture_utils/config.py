@@ -17,6 +17,8 @@ __all__ = ["A2CConfig", "IMPLEMENTATIONS"]
 #: Two implementations of the same update: ``"torch"`` (autograd and ``torch.optim.Adam``, the readable one the
 #: lectures show, bit-identical to the seed) and ``"numpy"`` (gradients written out by hand, several times faster).
 IMPLEMENTATIONS = ("numpy", "torch")
+#: Learning-rate schedules: the seed's constant rate, or a linear decay to 0 over the training budget.
+LR_SCHEDULES = ("constant", "linear")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,17 @@ class A2CConfig:
     """*(option)* Clip each network's gradient to this global L2 norm before its Adam step. Seed: no clipping."""
     gae_lambda: float | None = None
     """*(option)* Use GAE(lambda) with the current critic instead of the Monte Carlo ``G_t - V(s_t)``. Seed: off."""
+    lr_schedule: str = "constant"
+    """*(option)* ``"linear"``: both learning rates fall linearly from their value to 0 over the training budget."""
+    stable_log_prob: bool = False
+    """*(option)* Log-probabilities by log-softmax of the logits instead of the seed's ``log(softmax + eps)``."""
+    normalize_advantages: bool = False
+    """*(option)* Standardise the advantages of each batch to mean 0 and standard deviation 1 before the actor step."""
+    num_envs: int = 1
+    """*(option)* Environments stepped together (Gymnasium's vector API); > 1 needs ``rollout_steps``."""
+    rollout_steps: int | None = None
+    """*(option)* Learn every ``rollout_steps`` steps of each environment (n-step rollouts, bootstrapped with V)
+    instead of after every whole episode. Seed: whole episodes."""
     implementation: str = "numpy"
     """``"numpy"`` (fast, hand-written gradients) or ``"torch"`` (autograd; reproduces the seed bit for bit)."""
 
@@ -75,6 +88,18 @@ class A2CConfig:
             _real(self, "max_grad_norm", lambda v: v > 0, "a positive number, or none for no clipping")
         if self.gae_lambda is not None:
             _real(self, "gae_lambda", lambda v: 0.0 <= v <= 1.0, "a number in [0, 1], or none for the seed's G - V")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"invalid {option_name('lr_schedule')} {self.lr_schedule!r}: choose one of "
+                              f"{', '.join(LR_SCHEDULES)}")
+        _whole(self, "num_envs", minimum=1)
+        if self.rollout_steps is not None:
+            _whole(self, "rollout_steps", minimum=1)
+        elif self.num_envs > 1:
+            raise ConfigError(f"invalid {option_name('num_envs')} {self.num_envs}: several environments learn from "
+                              f"n-step rollouts; also set {option_name('rollout_steps')} (e.g. 5), or use 1")
+        for flag in ("stable_log_prob", "normalize_advantages"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(f"invalid {option_name(flag)} {getattr(self, flag)!r}: must be true or false")
         if not isinstance(self.env_id, str) or not self.env_id:
             raise ConfigError(f"invalid {option_name('env_id')} {self.env_id!r}: give a Gymnasium id such as CartPole-v1")
         if self.implementation not in IMPLEMENTATIONS:
@@ -89,7 +114,10 @@ class A2CConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "A2CConfig":
-        """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError` rather than being ignored."""
+        """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError` rather than being ignored.
+
+        Missing keys take their defaults: a record made before an option existed describes a run with it off.
+        """
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -119,9 +147,8 @@ def _whole(cfg: A2CConfig, name: str, minimum: int) -> None:
     value = getattr(cfg, name)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         default = getattr(A2CConfig, name)
-        raise ConfigError(
-            f"invalid {option_name(name)} {value!r}: must be a whole number >= {minimum} (the seed uses {default})"
-        )
+        hint = f" (the seed uses {default})" if default is not None else ""
+        raise ConfigError(f"invalid {option_name(name)} {value!r}: must be a whole number >= {minimum}{hint}")
 
 
 def _real(cfg: A2CConfig, name: str, ok: Any, what: str) -> None:

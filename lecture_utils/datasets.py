@@ -158,8 +158,11 @@ def load_dataset(name: str, expected_configs: Mapping[str, A2CConfig] | None = N
     if missing:
         raise DataError(f"data set {name!r}: {path} lacks column(s) {sorted(set(missing))}; {fix}")
     if expected_configs is not None:
-        recorded = sidecar.get("configs", {})
         current = {key: cfg.to_dict() for key, cfg in expected_configs.items()}
+        try:  # fields added to A2CConfig since the data were made take their (switched-off) defaults
+            recorded = {key: A2CConfig.from_dict(value).to_dict() for key, value in sidecar.get("configs", {}).items()}
+        except (TypeError, AttributeError, ValueError):
+            raise DataError(f"data set {name!r}: its sidecar records configurations this code cannot read; {fix}") from None
         if recorded != current:
             changed = sorted(k for k in set(recorded) | set(current) if recorded.get(k) != current.get(k))
             raise DataError(f"data set {name!r} was made with other settings than the code now defines "

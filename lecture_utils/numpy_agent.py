@@ -185,14 +185,22 @@ class NumpyA2CAgent(A2CAgent):
         self.critic.load({k[len("critic."):]: v for k, v in weights.items() if k.startswith("critic.")})
 
     # -- the update -------------------------------------------------------------------------------------------
-    def _advantages(self, obs, next_obs, rewards, terminated, returns32) -> NDArray[np.float32]:
+    def set_learning_rate_scale(self, scale: float) -> None:
+        self.actor_optimizer.lr = self.config.actor_lr * scale
+        self.critic_optimizer.lr = self.config.critic_lr * scale
+
+    def _advantages(self, obs, next_obs, rewards, terminated, returns32, episode_ends=None) -> NDArray[np.float32]:
         cfg = self.config
         values = self.critic.forward(obs)[1][:, 0]
         if cfg.gae_lambda is None:
-            return returns32 - values  # the seed: Monte Carlo return minus the baseline V(s_t)
-        next_values = self.critic.forward(next_obs)[1][:, 0]
-        adv = gae_advantages(rewards, values, next_values, terminated, cfg.gamma, cfg.gae_lambda)
-        return adv.astype(np.float32)
+            adv = returns32 - values  # the seed: Monte Carlo return minus the baseline V(s_t)
+        else:
+            next_values = self.critic.forward(next_obs)[1][:, 0]
+            adv = gae_advantages(rewards, values, next_values, terminated, cfg.gamma, cfg.gae_lambda,
+                                 episode_ends=episode_ends).astype(np.float32)
+        if cfg.normalize_advantages:
+            adv = (adv - adv.mean()) / (adv.std() + np.float32(1e-8))
+        return adv
 
     def actor_loss_and_grad(self, x: NDArray[np.float32], actions: NDArray[np.int64],
                             adv: NDArray[np.float32], with_loss: bool = True) -> float:
@@ -212,6 +220,8 @@ class NumpyA2CAgent(A2CAgent):
         ``[rows, actions]`` indexing, which costs more than the arithmetic on a 32 x 2 minibatch.
         """
         cfg = self.config
+        if cfg.stable_log_prob:
+            return self._actor_step_grad_log_softmax(x, taken, adv, with_loss)
         eps = np.float32(cfg.log_prob_eps)
         batch = x.shape[0]
         hidden, probs = self._probs(x)
@@ -229,6 +239,31 @@ class NumpyA2CAgent(A2CAgent):
             # d(-beta * mean H)/dp = beta/B * (log(p + eps) + p / (p + eps))
             d_probs += np.float32(cfg.entropy_coef / batch) * (log_probs + probs / (probs + eps))
         d_logits = probs * (d_probs - np.add.reduce(d_probs * probs, axis=-1, keepdims=True))
+        self.actor.backward(x, hidden, d_logits)
+        return loss
+
+    def _actor_step_grad_log_softmax(self, x: NDArray[np.float32], taken: NDArray[np.intp],
+                                     adv: NDArray[np.float32], with_loss: bool) -> float:
+        """The actor step with ``log pi = log_softmax(logits)`` (the ``stable_log_prob`` option).
+
+        Gradients with respect to the logits ``z``: ``d(-A log pi_a)/dz = -A (onehot_a - pi)`` and
+        ``d(-H)/dz_j = pi_j (log pi_j + H)``; both stay finite however peaked the policy is.
+        """
+        cfg = self.config
+        batch = x.shape[0]
+        hidden, logits = self.actor.forward(x)
+        logits -= np.maximum.reduce(logits, axis=-1, keepdims=True)
+        log_probs = logits - np.log(np.add.reduce(np.exp(logits), axis=-1, keepdims=True))
+        probs = np.exp(log_probs)
+        scale = (adv / np.float32(batch))[:, None]
+        d_logits = probs * scale
+        d_logits.put(taken, d_logits.take(taken) - scale[:, 0])
+        loss = -float(np.mean(adv * log_probs.take(taken))) if with_loss else math.nan
+        if cfg.entropy_coef > 0:
+            entropy = -np.add.reduce(probs * log_probs, axis=-1, keepdims=True)
+            d_logits += np.float32(cfg.entropy_coef / batch) * probs * (log_probs + entropy)
+            if with_loss:
+                loss -= cfg.entropy_coef * float(np.mean(entropy))
         self.actor.backward(x, hidden, d_logits)
         return loss
 
@@ -272,8 +307,9 @@ class NumpyA2CAgent(A2CAgent):
         actor_loss = critic_loss = 0.0
         advantage_std = 0.0
         last_pass = cfg.update_passes - 1
+        episode_ends = episode.terminated | episode.truncated
         for pass_index in range(cfg.update_passes):
-            adv = self._advantages(obs, next_obs, episode.rewards, episode.terminated, returns32)
+            adv = self._advantages(obs, next_obs, episode.rewards, episode.terminated, returns32, episode_ends)
             if pass_index == 0:
                 advantage_std = float(adv.astype(np.float64).std())
             for start, stop, x, x_next, r, disc, taken in batches:

@@ -116,17 +116,21 @@ def gae_advantages(
     terminated: ArrayLike,
     gamma: float,
     lam: float,
+    episode_ends: ArrayLike | None = None,
 ) -> NDArray[np.float64]:
     r"""Generalised advantage estimates :math:`\hat A_t = \sum_{k \ge 0} (\gamma\lambda)^k \delta_{t+k}`.
 
-    Computed backwards, :math:`\hat A_t = \delta_t + \gamma\lambda (1 - d_t) \hat A_{t+1}`, within one episode.
+    Computed backwards, :math:`\hat A_t = \delta_t + \gamma\lambda (1 - e_t) \hat A_{t+1}`, where :math:`e_t`
+    marks the last step of an episode. ``episode_ends`` (shape ``(T,)``, default: ``terminated``) lets one array hold
+    several episodes or rollout segments back to back: a step that ends by truncation or at a segment's end stops the
+    sum there, while its TD residual still bootstraps from ``V(s_{t+1})`` because it was not terminated.
     ``lam = 0`` gives the TD(0) advantage :func:`td_errors`; ``lam = 1`` gives the bootstrapped return minus
     ``V(s_t)`` (equal to :func:`mc_advantages` on an episode that ended by termination).
     """
     if not 0.0 <= lam <= 1.0:
         raise ValueError(f"lam (GAE lambda) must lie in [0, 1], got {lam}")
     deltas = td_errors(rewards, values, next_values, terminated, gamma)
-    not_done = 1.0 - _as_1d("terminated", terminated)
+    not_done = 1.0 - _as_1d("episode_ends", terminated if episode_ends is None else episode_ends)
     advantages = np.empty_like(deltas)
     running = 0.0
     for t in range(len(deltas) - 1, -1, -1):

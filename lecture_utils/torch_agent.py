@@ -34,6 +34,11 @@ class TorchA2CAgent(A2CAgent):
         self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr)
         self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr)
 
+    def set_learning_rate_scale(self, scale: float) -> None:
+        for optimizer, lr in ((self.actor_optimizer, self.config.actor_lr), (self.critic_optimizer, self.config.critic_lr)):
+            for group in optimizer.param_groups:
+                group["lr"] = lr * scale
+
     def probabilities(self, obs: NDArray[np.floating]) -> NDArray[np.float32]:
         with torch.no_grad():
             return self.actor(torch.as_tensor(np.asarray(obs, dtype=np.float32))).numpy()
@@ -60,11 +65,16 @@ class TorchA2CAgent(A2CAgent):
         with torch.no_grad():
             values = self.critic(obs).squeeze(-1)
             if cfg.gae_lambda is None:
-                return returns - values  # the seed: Monte Carlo return minus the baseline V(s_t)
-            next_values = self.critic(next_obs).squeeze(-1)
-            adv = gae_advantages(reward.numpy(), values.numpy(), next_values.numpy(), terminated.numpy(),
-                                 cfg.gamma, cfg.gae_lambda)
-            return torch.as_tensor(adv, dtype=torch.float32)
+                adv = returns - values  # the seed: Monte Carlo return minus the baseline V(s_t)
+            else:
+                next_values = self.critic(next_obs).squeeze(-1)
+                adv = torch.as_tensor(gae_advantages(reward.numpy(), values.numpy(), next_values.numpy(),
+                                                     terminated.numpy(), cfg.gamma, cfg.gae_lambda,
+                                                     episode_ends=episode.terminated | episode.truncated),
+                                      dtype=torch.float32)
+            if cfg.normalize_advantages:
+                adv = (adv - adv.mean()) / (adv.std(unbiased=False) + 1e-8)
+            return adv
 
     def update(self, episode: Episode) -> UpdateStats:
         cfg = self.config
@@ -85,8 +95,12 @@ class TorchA2CAgent(A2CAgent):
             for start in range(0, episode.length, cfg.batch_size):
                 batch = slice(start, start + cfg.batch_size)
                 # Actor: policy-gradient loss -mean(A * log pi(a|s)), minus the optional entropy bonus.
-                probs = self.actor(obs[batch])
-                log_probs = torch.log(probs + cfg.log_prob_eps)
+                if cfg.stable_log_prob:  # log-softmax of the logits: exact where softmax rounds to 0 or 1
+                    log_probs = torch.log_softmax(self.actor[:-1](obs[batch]), dim=-1)
+                    probs = log_probs.exp()
+                else:
+                    probs = self.actor(obs[batch])
+                    log_probs = torch.log(probs + cfg.log_prob_eps)
                 log_prob_taken = log_probs.gather(1, act[batch, None]).squeeze(-1)
                 policy_loss = -(adv[batch] * log_prob_taken).mean()
                 actor_loss = policy_loss

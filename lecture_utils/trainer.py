@@ -47,6 +47,22 @@ class TrainResult:
     seed: int
 
 
+def _train_from_rollouts(config: A2CConfig, seed: int, progress: bool, log_every: int,
+                         log: Callable[[str], None] | None, agent: A2CAgent | None) -> TrainResult:
+    """``rollout_steps`` set: learn from n-step rollouts of ``num_envs`` environments (see :mod:`.rollout_trainer`)."""
+    from .rollout_trainer import train_rollouts
+
+    # A rollout segment is not a whole episode, so its Monte Carlo return would be cut short: without an explicit
+    # lambda the advantage is the n-step return bootstrapped with V, i.e. GAE with lambda = 1.
+    agent_config = config if config.gae_lambda is not None else config.replace(gae_lambda=1.0)
+    factory = (lambda obs_dim, n_actions: agent) if agent is not None else (
+        lambda obs_dim, n_actions: make_agent(agent_config, obs_dim, n_actions, seed))
+    history, trained, _ = train_rollouts(config, seed, factory, progress=progress, log_every=log_every, log=log)
+    # Evaluation plays single episodes: a separate environment, seeded from the same seed.
+    return TrainResult(history=history, agent=trained, env=make_env(config.env_id, seed=seed), config=config,
+                       seed=seed)
+
+
 def make_agent(config: A2CConfig, obs_dim: int, n_actions: int, seed: int) -> A2CAgent:
     """The agent of ``config.implementation``, initialised from ``seed``."""
     cls = NumpyA2CAgent if config.implementation == "numpy" else TorchA2CAgent
@@ -86,6 +102,8 @@ def train(
         :class:`TrainResult` whose ``history`` has one row per episode and the columns :data:`EPISODE_COLUMNS`.
     """
     config = config or A2CConfig()
+    if config.rollout_steps is not None:
+        return _train_from_rollouts(config, seed, progress, log_every, log, agent)
     if env is None:
         env = make_env(config.env_id, seed=seed)
     obs_dim, n_actions = env_dimensions(env)
@@ -99,6 +117,8 @@ def train(
 
         episodes = tqdm(episodes, desc=f"A2C seed {seed}", file=sys.stderr, mininterval=0.5)
     for episode_index in episodes:
+        if config.lr_schedule == "linear":
+            agent.set_learning_rate_scale(1.0 - episode_index / config.episodes)
         episode = rollout_episode(env, agent.act)
         # The entropy of the policy that acted, before this episode's update changes it.
         entropy = float(policy_entropy(agent.probabilities(episode.obs)).mean())

@@ -97,7 +97,11 @@ def test_hand_written_gradients_match_autograd(entropy_coef):
 
 
 @pytest.mark.parametrize("options", [dict(entropy_coef=0.01), dict(max_grad_norm=0.5), dict(gae_lambda=0.95),
-                                     dict(entropy_coef=0.01, max_grad_norm=1.0, gae_lambda=0.9)])
+                                     dict(entropy_coef=0.01, max_grad_norm=1.0, gae_lambda=0.9),
+                                     dict(stable_log_prob=True), dict(stable_log_prob=True, entropy_coef=0.05),
+                                     dict(normalize_advantages=True),
+                                     dict(stable_log_prob=True, normalize_advantages=True, gae_lambda=0.95,
+                                          entropy_coef=0.01, max_grad_norm=0.5)])
 def test_options_agree_between_implementations(options):
     config = A2CConfig(**options)
     env = make_env(seed=4)
@@ -141,3 +145,29 @@ def test_flat_mlp_views_share_memory():
     net = FlatMLP(4, 16, 2)
     net.w1[0, 0] = 3.0
     assert net.params[0] == 3.0 and net.params.size == 4 * 16 + 16 + 16 * 2 + 2
+
+
+@pytest.mark.parametrize("entropy_coef", [0.0, 0.05])
+def test_log_softmax_gradients_match_autograd(entropy_coef):
+    rng = np.random.default_rng(3)
+    config = A2CConfig(entropy_coef=entropy_coef, stable_log_prob=True)
+    fast, ref = NumpyA2CAgent(config, 4, 3, seed=5), TorchA2CAgent(config, 4, 3, seed=5)
+    x, actions, adv, _ = _random_batch(rng)
+    fast_loss = fast.actor_loss_and_grad(x, actions, adv)
+    log_probs = torch.log_softmax(ref.actor[:-1](torch.as_tensor(x)), dim=-1)
+    loss = -(torch.as_tensor(adv) * log_probs.gather(1, torch.as_tensor(actions)[:, None]).squeeze(-1)).mean()
+    loss = loss - entropy_coef * (-(log_probs.exp() * log_probs).sum(-1).mean())
+    loss.backward()
+    expected = torch.cat([p.grad.flatten() for p in ref.actor.parameters()]).numpy()
+    np.testing.assert_allclose(fast.actor.grad, expected, rtol=1e-5, atol=1e-6)
+    assert fast_loss == pytest.approx(loss.item(), abs=1e-6)
+
+
+def test_linear_schedule_reaches_small_rates():
+    from lecture_utils import train
+
+    for implementation in ("numpy", "torch"):
+        result = train(A2CConfig(episodes=4, lr_schedule="linear", implementation=implementation), seed=0)
+        lr = (result.agent.actor_optimizer.lr if implementation == "numpy"
+              else result.agent.actor_optimizer.param_groups[0]["lr"])
+        assert lr == pytest.approx(1e-3 * (1 - 3 / 4))

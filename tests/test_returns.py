@@ -98,3 +98,15 @@ def test_inputs_not_modified_and_shape_checked():
     assert r.tolist() == [1.0, 2.0]
     with pytest.raises(ValueError, match="1-D"):
         discounted_returns(np.ones((2, 2)), G)
+
+
+def test_gae_episode_ends_cut_the_sum_but_keep_the_bootstrap():
+    r, v = np.ones(4), np.array([0.5, 0.4, 0.3, 0.2])
+    nv = np.array([0.4, 7.0, 0.2, 9.0])  # steps 1 and 3 end segments; 7.0 and 9.0 are their final states' values
+    term = np.zeros(4)
+    ends = np.array([0, 1, 0, 1])
+    joined = gae_advantages(r, v, nv, term, 0.9, 0.8, episode_ends=ends)
+    first = gae_advantages(r[:2], v[:2], nv[:2], term[:2], 0.9, 0.8)
+    second = gae_advantages(r[2:], v[2:], nv[2:], term[2:], 0.9, 0.8)
+    np.testing.assert_allclose(joined, np.concatenate([first, second]))
+    assert joined[1] == pytest.approx(1 + 0.9 * 7.0 - 0.4)

@@ -1,0 +1,144 @@
+"""A2C from n-step rollouts of several environments stepped together (Gymnasium's vector API).
+
+The seed learns once per finished episode, so a 500-step episode yields one (long, stale) batch and an early failure
+a tiny one. The usual A2C instead steps ``num_envs`` environments in lockstep and learns every ``rollout_steps``
+steps from the ``num_envs x rollout_steps`` transitions just collected, bootstrapping the unfinished tail of each
+segment with the critic. Episodes keep running across updates; the environments reset themselves.
+
+Pseudocode::
+
+    envs = make_vec(env_id, num_envs), reset with seed
+    until `episodes` episodes have finished:
+        for k in 1..rollout_steps:  a ~ pi(.|s) for every env; step all envs
+        advantages: GAE(lambda) over each env's segment (lambda = 1 if unset: the n-step return minus V),
+                    stopping at episode ends, bootstrapping from V(s_next) unless terminated
+        the agent's usual update on the batch (passes, minibatches, actor step, critic steps)
+"""
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from .agent import A2CAgent, policy_entropy
+from .config import A2CConfig
+from .envs import Episode
+from .errors import ConfigError
+
+__all__ = ["make_vector_env", "sample_actions", "train_rollouts"]
+
+
+def make_vector_env(env_id: str, num_envs: int, seed: int | None = None) -> gym.vector.VectorEnv:
+    """``num_envs`` copies of ``env_id`` stepped in lockstep, resetting themselves in the step that ends an episode
+    (the final observation is kept in ``info["final_obs"]``). Seeded: copy ``i`` starts from ``seed + i``."""
+    try:
+        envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync",
+                            vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP})
+    except gym.error.Error as exc:
+        raise ConfigError(f"invalid --env {env_id!r}: {str(exc).rstrip('.')}. Use a registered id such as CartPole-v1") from None
+    if not isinstance(envs.single_action_space, gym.spaces.Discrete):
+        envs.close()
+        raise ConfigError(f"invalid --env {env_id!r}: A2C here needs a discrete action space, e.g. CartPole-v1")
+    if seed is not None:
+        envs.reset(seed=int(seed))
+    return envs
+
+
+def sample_actions(probs: NDArray[np.floating], rng: np.random.RandomState) -> NDArray[np.int64]:
+    """One action per row of ``probs`` (``(E, A)`` -> ``(E,)``), one uniform draw per row, as :func:`sample_action`."""
+    cdf = np.cumsum(probs, axis=1, dtype=np.float64)
+    cdf /= cdf[:, -1:]
+    draws = rng.random_sample(probs.shape[0])
+    return np.minimum((cdf <= draws[:, None]).sum(axis=1), probs.shape[1] - 1).astype(np.int64)
+
+
+def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, int], A2CAgent],
+                   progress: bool = False, log_every: int = 0,
+                   log: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, A2CAgent, gym.vector.VectorEnv]:
+    """Train until ``config.episodes`` episodes have finished; one table row per finished episode.
+
+    The row's losses, gradient norms and advantage spread are those of the last update before the episode ended;
+    its entropy is the mean policy entropy over the steps of that episode.
+    """
+    n_envs, n_steps = config.num_envs, int(config.rollout_steps or 1)
+    envs = make_vector_env(config.env_id, n_envs)
+    obs_dim = int(np.prod(envs.single_observation_space.shape))
+    agent = agent_factory(obs_dim, int(envs.single_action_space.n))
+    obs, _ = envs.reset(seed=int(seed))
+    log = log or print
+    rows: dict[str, list[float]] = {k: [] for k in ("episode", "return", "length", "actor_loss", "critic_loss",
+                                                    "entropy", "actor_grad_norm", "critic_grad_norm",
+                                                    "advantage_std")}
+    running_return = np.zeros(n_envs)
+    running_length = np.zeros(n_envs, dtype=np.int64)
+    running_entropy = np.zeros(n_envs)
+    last_stats = None
+    bar = None
+    if progress:
+        from tqdm.std import tqdm
+
+        bar = tqdm(total=config.episodes, desc=f"A2C seed {seed}", file=sys.stderr, mininterval=0.5)
+    finished = 0
+    buf_obs = np.zeros((n_steps, n_envs, obs_dim), dtype=np.float32)
+    buf_next = np.zeros_like(buf_obs)
+    buf_act = np.zeros((n_steps, n_envs), dtype=np.int64)
+    buf_rew = np.zeros((n_steps, n_envs))
+    buf_term = np.zeros((n_steps, n_envs), dtype=bool)
+    buf_trunc = np.zeros((n_steps, n_envs), dtype=bool)
+    while finished < config.episodes:
+        if config.lr_schedule == "linear":
+            agent.set_learning_rate_scale(1.0 - finished / config.episodes)
+        ended_now: list[tuple[float, int, float]] = []
+        for k in range(n_steps):
+            probs = agent.probabilities(obs)
+            actions = sample_actions(probs, agent.rng)
+            next_obs, rewards, terminated, truncated, info = envs.step(actions)
+            buf_obs[k], buf_act[k], buf_rew[k] = obs, actions, rewards
+            buf_term[k], buf_trunc[k] = terminated, truncated
+            buf_next[k] = next_obs
+            done = terminated | truncated
+            if done.any():
+                for i in np.flatnonzero(done):
+                    buf_next[k, i] = info["final_obs"][i]  # the state the episode ended in, not the reset state
+            running_return += rewards
+            running_length += 1
+            running_entropy += policy_entropy(probs)
+            for i in np.flatnonzero(done):
+                ended_now.append((float(running_return[i]), int(running_length[i]),
+                                  float(running_entropy[i] / running_length[i])))
+                running_return[i] = running_length[i] = running_entropy[i] = 0
+            obs = next_obs
+        # Each environment's segment, back to back; its last step ends the segment (bootstrapped unless terminated).
+        seg_trunc = buf_trunc.copy()
+        seg_trunc[-1] = ~buf_term[-1]
+        batch = Episode(obs=buf_obs.transpose(1, 0, 2).reshape(-1, obs_dim).copy(),
+                        actions=buf_act.T.reshape(-1).copy(), rewards=buf_rew.T.reshape(-1).copy(),
+                        next_obs=buf_next.transpose(1, 0, 2).reshape(-1, obs_dim).copy(),
+                        terminated=buf_term.T.reshape(-1).copy(), truncated=seg_trunc.T.reshape(-1).copy())
+        last_stats = agent.update(batch)
+        for episode_return, length, entropy in ended_now:
+            if finished >= config.episodes:
+                break
+            for key, value in (("episode", finished), ("return", episode_return), ("length", length),
+                               ("actor_loss", last_stats.actor_loss), ("critic_loss", last_stats.critic_loss),
+                               ("entropy", entropy), ("actor_grad_norm", last_stats.actor_grad_norm),
+                               ("critic_grad_norm", last_stats.critic_grad_norm),
+                               ("advantage_std", last_stats.advantage_std)):
+                rows[key].append(value)
+            finished += 1
+            if bar:
+                bar.update(1)
+            if log_every and finished % log_every == 0:
+                recent = rows["return"][-log_every:]
+                log(f"episode {finished:>5d}  actor_loss {last_stats.actor_loss:>8.4f}  critic_loss "
+                    f"{last_stats.critic_loss:>8.4f}  return(last {log_every}) {np.mean(recent):>6.1f}")
+    if bar:
+        bar.close()
+    history = pd.DataFrame(rows)
+    history["episode"] = history["episode"].astype("int64")
+    history["length"] = history["length"].astype("int64")
+    return history, agent, envs
