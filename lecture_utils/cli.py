@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
                        default=None, help="clip gradients to this L2 norm (seed: none)")
     train.add_argument("--gae-lambda", type=_optional(_number("lambda", lambda v: 0 <= v <= 1, "a number in [0, 1], e.g. 0.95, or none")),
                        default=None, help="use GAE(lambda) advantages (seed: none, i.e. G - V)")
+    train.add_argument("--lr-schedule", choices=["constant", "linear"], default="constant",
+                       help="learning rates constant (seed) or decaying linearly to 0")
+    train.add_argument("--stable-log-prob", action="store_true", help="log-softmax instead of log(p + 1e-8)")
+    train.add_argument("--normalize-advantages", action="store_true", help="standardise advantages per batch")
+    train.add_argument("--num-envs", type=_whole(1, 8), default=1, help="environments stepped together (seed: 1)")
+    train.add_argument("--rollout-steps", type=_optional(_whole(1, 16)), default=None,
+                       help="learn every N steps of each env instead of after each episode (seed: none)")
     train.add_argument("--implementation", choices=["numpy", "torch"], default="numpy",
                        help="numpy (fast, default) or torch (autograd, bit-identical to the seed script)")
     train.add_argument("--eval-episodes", type=_whole(1, 100), default=100, help="episodes of the final score (100)")
@@ -115,7 +122,10 @@ def _run_train(args: argparse.Namespace) -> int:
 
     config = A2CConfig(env_id=args.env, episodes=args.episodes, gamma=args.gamma, actor_lr=args.lr,
                        critic_lr=args.lr, entropy_coef=args.entropy_coef, max_grad_norm=args.max_grad_norm,
-                       gae_lambda=args.gae_lambda, implementation=args.implementation)
+                       gae_lambda=args.gae_lambda, lr_schedule=args.lr_schedule,
+                       stable_log_prob=args.stable_log_prob, normalize_advantages=args.normalize_advantages,
+                       num_envs=args.num_envs, rollout_steps=args.rollout_steps,
+                       implementation=args.implementation)
     make_env(config.env_id).close()  # an unknown or continuous-action id fails here, before any training
     out = check_writable(args.out)
     result = train(config, seed=args.seed, progress=args.progress, log_every=args.log_every)
