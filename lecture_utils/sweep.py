@@ -76,7 +76,8 @@ def run_sweep(
         configs: name -> configuration.
         seeds: the seeds every configuration runs on.
         n_jobs: worker processes (-1: all cores; 1: run here, in order).
-        backend: a joblib backend name (default ``loky``; ``"dask"`` or ``"ray"`` once their client is set up).
+        backend: a joblib backend name (default ``loky``): ``"dask"`` once a ``dask.distributed.Client`` exists,
+            ``"ray"`` after ``ray.util.joblib.register_ray()``; ``n_jobs=-1`` then means every worker of the cluster.
         progress: a tqdm bar over runs on stderr.
         on_result: called in this process as each run finishes (e.g. to save it at once, so a sweep can resume).
         skip: runs for which this returns true are not trained (already done) and are absent from the result.
@@ -85,7 +86,7 @@ def run_sweep(
         Columns ``config, seed, episode``, then the config fields that vary across ``configs``, then the metrics
         of :data:`~lecture_utils.trainer.EPISODE_COLUMNS`; rows ordered by configuration, seed and episode.
     """
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
 
     specs = [s for s in sweep_specs(configs, seeds) if not (skip and skip(s))]
     bar = None
@@ -98,13 +99,16 @@ def run_sweep(
     frames: dict[tuple[str, int], pd.DataFrame] = {}
     if specs:
         jobs = 1 if len(specs) == 1 else n_jobs
-        parallel = Parallel(n_jobs=jobs, backend=backend, return_as="generator_unordered")
-        for spec, frame in parallel(delayed(_tagged_run)(spec) for spec in specs):
-            frames[(spec.name, spec.seed)] = frame
-            if on_result:
-                on_result(spec, frame)
-            if bar:
-                bar.update(1)
+        # The backend goes through parallel_config, not Parallel(backend=...): only the former registers joblib's
+        # external backends ("dask") on first use; Parallel alone rejects the name as unknown.
+        with parallel_config(**({"backend": backend} if backend else {})):
+            parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
+            for spec, frame in parallel(delayed(_tagged_run)(spec) for spec in specs):
+                frames[(spec.name, spec.seed)] = frame
+                if on_result:
+                    on_result(spec, frame)
+                if bar:
+                    bar.update(1)
     if bar:
         bar.close()
     ordered = [frames[(s.name, s.seed)] for s in specs]
