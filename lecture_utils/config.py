@@ -53,8 +53,12 @@ class A2CConfig:
     """*(option)* Clip each network's gradient to this global L2 norm before its Adam step. Seed: no clipping."""
     gae_lambda: float | None = None
     """*(option)* Use GAE(lambda) with the current critic instead of the Monte Carlo ``G_t - V(s_t)``. Seed: off."""
+    max_steps: int | None = None
+    """*(option)* Also stop once this many environment steps have been taken (the episode in progress finishes in
+    episodic training). Seed: no step budget, ``episodes`` alone."""
     lr_schedule: str = "constant"
-    """*(option)* ``"linear"``: both learning rates fall linearly from their value to 0 over the training budget."""
+    """*(option)* ``"linear"``: both learning rates fall linearly to 0 over the budget (``max_steps`` if set, else
+    ``episodes``)."""
     stable_log_prob: bool = False
     """*(option)* Log-probabilities by log-softmax of the logits instead of the seed's ``log(softmax + eps)``."""
     normalize_advantages: bool = False
@@ -88,6 +92,8 @@ class A2CConfig:
             _real(self, "max_grad_norm", lambda v: v > 0, "a positive number, or none for no clipping")
         if self.gae_lambda is not None:
             _real(self, "gae_lambda", lambda v: 0.0 <= v <= 1.0, "a number in [0, 1], or none for the seed's G - V")
+        if self.max_steps is not None:
+            _whole(self, "max_steps", minimum=1)
         if self.lr_schedule not in LR_SCHEDULES:
             raise ConfigError(f"invalid {option_name('lr_schedule')} {self.lr_schedule!r}: choose one of "
                               f"{', '.join(LR_SCHEDULES)}")
@@ -127,6 +133,12 @@ class A2CConfig:
     def replace(self, **changes: Any) -> "A2CConfig":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+    def budget_left(self, episodes_done: int, steps_done: int) -> float:
+        """Share of the training budget still ahead (1 at the start, towards 0 at the end): the linear LR scale."""
+        if self.max_steps is not None:
+            return max(0.0, 1.0 - steps_done / self.max_steps)
+        return max(0.0, 1.0 - episodes_done / self.episodes)
 
     def changes_from_seed(self) -> dict[str, Any]:
         """The fields that differ from the seed's defaults, ignoring the implementation choice."""

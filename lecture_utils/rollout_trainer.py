@@ -59,7 +59,7 @@ def sample_actions(probs: NDArray[np.floating], rng: np.random.RandomState) -> N
 def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, int], A2CAgent],
                    progress: bool = False, log_every: int = 0,
                    log: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, A2CAgent, gym.vector.VectorEnv]:
-    """Train until ``config.episodes`` episodes have finished; one table row per finished episode.
+    """Train until ``config.episodes`` episodes have finished (or ``max_steps`` steps); one row per finished episode.
 
     The row's losses, gradient norms and advantage spread are those of the last update before the episode ended;
     its entropy is the mean policy entropy over the steps of that episode.
@@ -89,9 +89,11 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
     buf_rew = np.zeros((n_steps, n_envs))
     buf_term = np.zeros((n_steps, n_envs), dtype=bool)
     buf_trunc = np.zeros((n_steps, n_envs), dtype=bool)
-    while finished < config.episodes:
+    steps_taken = 0
+    while finished < config.episodes and (config.max_steps is None or steps_taken < config.max_steps):
         if config.lr_schedule == "linear":
-            agent.set_learning_rate_scale(1.0 - finished / config.episodes)
+            agent.set_learning_rate_scale(config.budget_left(finished, steps_taken))
+        steps_taken += n_envs * n_steps
         ended_now: list[tuple[float, int, float]] = []
         for k in range(n_steps):
             probs = agent.probabilities(obs)

@@ -116,10 +116,14 @@ def train(
         from tqdm.std import tqdm  # plain text on stderr, also in notebooks (no widget output to compare)
 
         episodes = tqdm(episodes, desc=f"A2C seed {seed}", file=sys.stderr, mininterval=0.5)
+    steps_taken = 0
     for episode_index in episodes:
+        if config.max_steps is not None and steps_taken >= config.max_steps:
+            break
         if config.lr_schedule == "linear":
-            agent.set_learning_rate_scale(1.0 - episode_index / config.episodes)
+            agent.set_learning_rate_scale(config.budget_left(episode_index, steps_taken))
         episode = rollout_episode(env, agent.act)
+        steps_taken += episode.length
         # The entropy of the policy that acted, before this episode's update changes it.
         entropy = float(policy_entropy(agent.probabilities(episode.obs)).mean())
         stats = agent.update(episode)
