@@ -7,8 +7,8 @@ import pytest
 from lecture_utils import A2CConfig, train
 from lecture_utils.diagnostics import (LN2, actor_steps_per_update, agent_from_weights, align_on_events,
                                        binary_entropy, check_earliest_collapse, check_entropy_of, collapse_onset,
-                                       collapse_onsets, find_crashes, preferred_action_probability,
-                                       train_with_snapshots)
+                                       collapse_onsets, compact_png, find_crashes, preferred_action_probability,
+                                       thinned_curves, train_with_snapshots)
 
 
 def _run(returns, seed=0, config="c"):
@@ -96,3 +96,34 @@ def test_exercise_checks(capsys):
     assert check_entropy_of(0.5, LN2)
     assert not check_entropy_of(0.9, 0.5)
     assert "correct" in capsys.readouterr().out
+
+
+def test_thinned_curves_smooth_then_keep_every_nth():
+    table = pd.concat([_run(np.arange(10.0), seed=0), _run(np.zeros(10), seed=1)])
+    thin = thinned_curves(table, "return", window=2, every=5)
+    assert thin["episode"].tolist() == [4, 9, 4, 9]
+    assert thin["return"].tolist() == [3.5, 8.5, 0.0, 0.0]
+    with pytest.raises(ValueError):
+        thinned_curves(table, "return", every=0)
+
+
+def test_compact_png_is_a_small_palette_png():
+    import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=72)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        ax.plot(rng.normal(size=500).cumsum(), lw=0.7, alpha=0.3)
+    full = io.BytesIO()
+    fig.savefig(full, format="png", bbox_inches="tight")
+    data = compact_png(fig, colors=16)
+    plt.close(fig)
+    image = Image.open(io.BytesIO(data))
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and image.mode == "P"
+    assert len(image.getcolors()) <= 16
+    assert len(data) < len(full.getvalue())
