@@ -378,7 +378,9 @@ def plot_estimator_table(table: pd.DataFrame, title: str | None = None):
     ax_bias.scatter(x, table["bias_noise"], color="black", marker="_", s=300, zorder=3,
                     label="noise level (zero bias)")
     ax_bias.set_ylabel("bias (norm of mean difference)")
-    ax_bias.legend(fontsize=8, loc="upper right")
+    top = float(max(table["bias"].max(), table["bias_noise"].max()))
+    ax_bias.set_ylim(0, 1.45 * top if top > 0 else 1.0)  # head room for the legend
+    ax_bias.legend(fontsize=8, loc="upper left", ncol=2)
     for ax in (ax_var, ax_bias):
         ax.set_xticks(x, names, rotation=35, ha="right", fontsize=9)
     if title:
