@@ -176,3 +176,26 @@ def test_gradient_estimates_constant_baseline_term_by_hand():
     est = gradient_estimates(snap, episodes, None, constant_baseline=10.0)
     sums = np.array([snap.score_vectors(e.obs, e.actions).sum(axis=0) for e in episodes])
     np.testing.assert_allclose(est["constant"] - est["reinforce"], -10.0 * sums, atol=1e-9)
+
+
+def test_critic_snapshot_shapes_by_hand():
+    # V(s) = w2 . relu(W1 s + b1) + b2 with W1 = I (2x2), b1 = (0, -1), w2 = (2, 3), b2 = 0.5
+    critic = CriticSnapshot(w1=np.eye(2), b1=np.array([0.0, -1.0]), w2=np.array([[2.0, 3.0]]), b2=np.array([0.5]))
+    # s = (1, 3): hidden = relu(1, 2) = (1, 2) -> 2 + 6 + 0.5 = 8.5; s = (-1, 0): hidden = (0, 0) -> 0.5
+    np.testing.assert_allclose(critic(np.array([[1.0, 3.0], [-1.0, 0.0]])), [8.5, 0.5])
+    assert critic(np.array([1.0, 3.0])).shape == (1,)
+
+
+def test_plot_estimator_table_draws_two_panels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lecture_utils.gradient_variance import plot_estimator_table
+
+    ref = np.random.default_rng(3).normal(size=(20, 4))
+    fig = plot_estimator_table(estimator_table({"reinforce": ref, "half": ref / 2}), title="t")
+    assert len(fig.axes) == 2 and fig.axes[0].get_yscale() == "log"
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == ["reinforce", "half"]
+    plt.close(fig)

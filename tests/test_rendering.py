@@ -88,3 +88,12 @@ def test_frame_strip_titles_each_panel_with_its_step():
     with pytest.raises(ValueError):
         frame_strip(np.zeros((3, 4, 4)))
     assert isinstance(rendered, RenderedEpisode)
+
+
+def test_lean_controller_reaches_the_time_limit():
+    from lecture_utils.rendering import lean_controller
+
+    assert lean_controller(np.array([0.0, 0.0, 0.01, 0.0])) == 1  # pole leans right: push right
+    assert lean_controller(np.array([0.0, 0.0, 0.01, -0.1])) == 0  # ... but is already falling back left
+    ep = rollout_episode(make_env(seed=0), lean_controller)
+    assert ep.length == 500 and ep.truncated[-1] and not ep.terminated.any()
