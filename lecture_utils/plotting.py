@@ -71,3 +71,28 @@ def plot_metric_by_config(table: pd.DataFrame, metric: str, window: int = 50, ax
     if log:
         ax.set_yscale("log")
     return ax
+
+
+def plot_network_maps(grids: dict[str, pd.DataFrame], axes=None):
+    """Two rows of heatmaps from :func:`~lecture_utils.network_maps.network_grid` tables, one column per agent:
+    the critic's V(s) (top, each map with its own colour scale) and the actor's P(push right) (bottom, 0 to 1)."""
+    names = list(grids)
+    if axes is None:
+        fig, axes = plt.subplots(2, len(names), figsize=(3.0 * len(names), 5.2), squeeze=False,
+                                 constrained_layout=True)
+    for column, name in enumerate(names):
+        grid = grids[name]
+        angles = np.sort(grid["angle"].unique())
+        velocities = np.sort(grid["angular_velocity"].unique())
+        extent = (np.degrees(angles[0]), np.degrees(angles[-1]), velocities[0], velocities[-1])
+        for row, (key, cmap, limits) in enumerate((("value", "viridis", None), ("p_right", "coolwarm", (0, 1)))):
+            image = grid.pivot(index="angular_velocity", columns="angle", values=key).to_numpy()
+            ax = axes[row][column]
+            shown = ax.imshow(image, origin="lower", aspect="auto", extent=extent, cmap=cmap,
+                              vmin=limits[0] if limits else None, vmax=limits[1] if limits else None)
+            plt.colorbar(shown, ax=ax, shrink=0.8)
+            ax.set_title(f"{name}: {'V(s)' if key == 'value' else 'P(push right)'}", fontsize=9)
+            ax.set_xlabel("pole angle (deg)", fontsize=8)
+            ax.set_ylabel("angular velocity (rad/s)", fontsize=8)
+            ax.grid(False)
+    return axes
