@@ -17,13 +17,16 @@ from numpy.typing import ArrayLike, NDArray
 
 from .agent import A2CAgent
 from .config import A2CConfig
+from .envs import Episode
+from .returns import discounted_returns
 from .stats import COLLAPSE_THRESHOLD, smoothed_curves
 from .trainer import make_agent, train
 
 __all__ = [
     "LN2", "thinned_curves", "binary_entropy", "preferred_action_probability", "collapse_onset", "collapse_onsets", "find_crashes",
     "align_on_events", "actor_steps_per_update", "Snapshot", "train_with_snapshots", "agent_from_weights",
-    "check_earliest_collapse", "check_entropy_of", "compact_png", "show_figure",
+    "entropy_slope", "actor_gradient_norms", "check_earliest_collapse", "check_entropy_of", "check_entropy_slope",
+    "compact_png", "show_figure",
 ]
 
 #: The largest entropy a two-action policy can have, ln 2 ~ 0.693 nats (both actions at probability 0.5).
@@ -74,6 +77,62 @@ def preferred_action_probability(entropy: ArrayLike, iterations: int = 60) -> ND
         low = np.where(too_uncertain, mid, low)
         high = np.where(too_uncertain, high, mid)
     return (low + high) / 2
+
+
+def entropy_slope(p: ArrayLike) -> NDArray[np.float64]:
+    """How fast the entropy of a two-action softmax changes with its logit gap ``z = ln(p / (1 - p))``.
+
+    ``dH/dz = -z p (1 - p)`` (nats per unit of logit), for the preferred-action probability ``p`` in (0, 1); same
+    shape as ``p``. Zero at ``p = 1/2`` (the maximum of ``H``), largest in size near ``p = 0.82``, and vanishing as
+    ``p -> 1``: an entropy bonus pushes hardest on a policy that is sure but not yet certain.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    if np.any((p <= 0) | (p >= 1)):
+        raise ValueError("probabilities must lie strictly between 0 and 1")
+    return -np.log(p / (1 - p)) * p * (1 - p)
+
+
+def actor_gradient_norms(weights: dict[str, NDArray[np.floating]], episode: Episode, gamma: float = 0.99,
+                         batch_size: int = 32, log_prob_eps: float = 1e-8) -> pd.DataFrame:
+    """The two parts of the entropy-regularised actor gradient, minibatch by minibatch, on one recorded episode.
+
+    With the actor and critic in ``weights`` (format of :meth:`A2CAgent.get_weights`) and the seed's Monte Carlo
+    advantages ``A_t = G_t - V(s_t)``, every minibatch of ``batch_size`` consecutive steps (as in the first update
+    pass) gives the global L2 norm, over all actor parameters, of the gradient of
+
+    * the policy-gradient loss ``-mean(A_t log(pi(a_t|s_t) + eps))`` (``policy_grad_norm``), and
+    * the mean entropy ``mean(H[pi(.|s_t)])`` (``entropy_grad_norm``); the bonus adds ``beta`` times this gradient.
+
+    Returns one row per minibatch: ``start`` (first step), ``steps``, ``policy_grad_norm``, ``entropy_grad_norm``.
+    """
+    import torch
+
+    n_actions = int(np.asarray(weights["actor.2.weight"]).shape[0])
+    agent = agent_from_weights(weights, A2CConfig(implementation="torch"), obs_dim=episode.obs.shape[1],
+                               n_actions=n_actions)
+    actor, critic = agent.actor, agent.critic  # type: ignore[attr-defined]
+    obs = torch.as_tensor(episode.obs)
+    actions = torch.as_tensor(episode.actions)
+    with torch.no_grad():
+        returns = torch.as_tensor(discounted_returns(episode.rewards, gamma), dtype=torch.float32)
+        advantages = returns - critic(obs).squeeze(-1)
+    params = list(actor.parameters())
+
+    def norm(grads: tuple) -> float:
+        return float(torch.sqrt(sum((g ** 2).sum() for g in grads)))
+
+    rows = []
+    for start in range(0, episode.length, batch_size):
+        batch = slice(start, start + batch_size)
+        probs = actor(obs[batch])
+        log_probs = torch.log(probs + log_prob_eps)
+        policy_loss = -(advantages[batch] * log_probs.gather(1, actions[batch, None]).squeeze(-1)).mean()
+        entropy = -(probs * log_probs).sum(-1).mean()
+        g_policy = torch.autograd.grad(policy_loss, params, retain_graph=True)
+        g_entropy = torch.autograd.grad(entropy, params)
+        rows.append(dict(start=start, steps=int(probs.shape[0]), policy_grad_norm=norm(g_policy),
+                         entropy_grad_norm=norm(g_entropy)))
+    return pd.DataFrame(rows)
 
 
 def collapse_onset(returns: ArrayLike, threshold: float = COLLAPSE_THRESHOLD, window: int = 20) -> int | None:
@@ -262,6 +321,14 @@ def check_earliest_collapse(table: pd.DataFrame, seed: int, episode: int) -> boo
     else:
         print(f"not seed {seed}: compare the onsets of all runs (collapse_onsets)")
     return right_seed and right_episode
+
+
+def check_entropy_slope(p: float, answer: float, tolerance: float = 1e-3) -> bool:
+    """Exercise check: is ``answer`` dH/dz of a two-action softmax whose preferred action has probability ``p``?"""
+    truth = float(entropy_slope(p))
+    ok = abs(float(answer) - truth) <= tolerance
+    print("correct" if ok else f"not quite: dH/dz at p = {p} is not {answer}; z = ln(p / (1 - p)), and mind the sign")
+    return ok
 
 
 def check_entropy_of(p: float, answer: float, tolerance: float = 1e-3) -> bool:

@@ -4,11 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lecture_utils import A2CConfig, train
-from lecture_utils.diagnostics import (LN2, actor_steps_per_update, agent_from_weights, align_on_events,
-                                       binary_entropy, check_earliest_collapse, check_entropy_of, collapse_onset,
-                                       collapse_onsets, compact_png, find_crashes, preferred_action_probability,
-                                       thinned_curves, train_with_snapshots)
+import torch
+
+from lecture_utils import A2CConfig, discounted_returns, make_env, rollout_episode, train
+from lecture_utils.diagnostics import (LN2, actor_gradient_norms, actor_steps_per_update, agent_from_weights,
+                                       align_on_events, binary_entropy, check_earliest_collapse, check_entropy_of,
+                                       check_entropy_slope, collapse_onset, collapse_onsets, compact_png,
+                                       entropy_slope, find_crashes, preferred_action_probability, thinned_curves,
+                                       train_with_snapshots)
 
 
 def _run(returns, seed=0, config="c"):
@@ -94,6 +97,8 @@ def test_exercise_checks(capsys):
     assert check_earliest_collapse(table, 1, 20)
     assert not check_earliest_collapse(table, 0, 40)
     assert check_entropy_of(0.5, LN2)
+    assert check_entropy_slope(0.9, float(-np.log(9) * 0.09))
+    assert not check_entropy_slope(0.9, 0.2)
     assert not check_entropy_of(0.9, 0.5)
     assert "correct" in capsys.readouterr().out
 
@@ -127,3 +132,37 @@ def test_compact_png_is_a_small_palette_png():
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and image.mode == "P"
     assert len(image.getcolors()) <= 16
     assert len(data) < len(full.getvalue())
+
+
+def test_entropy_slope_matches_autograd():
+    p = np.array([0.6, 0.82, 0.9, 0.99, 0.999])
+    z = torch.tensor(np.log(p / (1 - p)), requires_grad=True)
+    q = torch.sigmoid(z)
+    entropy = -(q * torch.log(q) + (1 - q) * torch.log(1 - q))
+    entropy.sum().backward()
+    np.testing.assert_allclose(entropy_slope(p), z.grad.numpy(), rtol=1e-6)
+    assert abs(entropy_slope(0.5)) < 1e-12
+    with pytest.raises(ValueError):
+        entropy_slope(1.0)
+
+
+def test_actor_gradient_norms_per_minibatch():
+    result = train(A2CConfig(episodes=3), seed=0)
+    weights = result.agent.get_weights()
+    episode = rollout_episode(make_env(seed=5), result.agent.act)
+    table = actor_gradient_norms(weights, episode, batch_size=8)
+    assert table["start"].tolist() == list(range(0, episode.length, 8))
+    assert table["steps"].sum() == episode.length
+    # the first row by hand
+    agent = agent_from_weights(weights, A2CConfig(implementation="torch"))
+    obs, actions = torch.as_tensor(episode.obs[:8]), torch.as_tensor(episode.actions[:8])
+    with torch.no_grad():
+        adv = torch.as_tensor(discounted_returns(episode.rewards, 0.99)[:8], dtype=torch.float32)
+        adv = adv - agent.critic(obs).squeeze(-1)
+    probs = agent.actor(obs)
+    log_probs = torch.log(probs + 1e-8)
+    entropy = -(probs * log_probs).sum(-1).mean()
+    entropy.backward()
+    norm = float(torch.sqrt(sum((p.grad ** 2).sum() for p in agent.actor.parameters())))
+    assert table["entropy_grad_norm"].iloc[0] == pytest.approx(norm, rel=1e-5)
+    assert (table["policy_grad_norm"] > 0).all()
