@@ -89,7 +89,7 @@ def entropy_slope(p: ArrayLike) -> NDArray[np.float64]:
     p = np.asarray(p, dtype=np.float64)
     if np.any((p <= 0) | (p >= 1)):
         raise ValueError("probabilities must lie strictly between 0 and 1")
-    return -np.log(p / (1 - p)) * p * (1 - p)
+    return -np.log(p / (1 - p)) * p * (1 - p) + 0.0  # + 0.0 turns the -0.0 at p = 1/2 into 0.0
 
 
 def actor_gradient_norms(weights: dict[str, NDArray[np.floating]], episode: Episode, gamma: float = 0.99,
