@@ -51,7 +51,9 @@ def median_band(table: pd.DataFrame, metric: str = "return", window: int = 50) -
 
 def final_returns(table: pd.DataFrame, last: int = 100, metric: str = "return") -> pd.DataFrame:
     """Mean ``metric`` over each run's last ``last`` episodes: columns ``config, seed, final``."""
-    tail = table.sort_values("episode").groupby(["config", "seed"], sort=False).tail(last)
+    # A stable sort keeps configs in order of first appearance and seeds in table order, so summaries (and the
+    # bootstrap, which depends on the order of its input) do not depend on the sorting algorithm.
+    tail = table.sort_values("episode", kind="stable").groupby(["config", "seed"], sort=False).tail(last)
     final = tail.groupby(["config", "seed"], sort=False)[metric].mean().rename("final").reset_index()
     return final
 
