@@ -14,7 +14,7 @@ from scipy import stats as scipy_stats
 
 __all__ = [
     "COLLAPSE_THRESHOLD", "smooth", "smoothed_curves", "median_band", "final_returns", "collapse_rate",
-    "interquartile_mean", "bootstrap_ci", "summarize_final",
+    "interquartile_mean", "bootstrap_ci", "summarize_final", "SOLVED_THRESHOLD", "steps_to_threshold", "solve_summary",
 ]
 
 #: A run counts as collapsed when its last-100-episode mean return is below this (a random policy scores ~22,
@@ -101,4 +101,40 @@ def summarize_final(table: pd.DataFrame, last: int = 100, threshold: float = COL
         rows.append(dict(config=config, seeds=len(values), collapsed=int((values < threshold).sum()),
                          collapse_rate=float((values < threshold).mean()), median=float(np.median(values)),
                          iqm=float(interquartile_mean(values)), iqm_low=low, iqm_high=high))
+    return pd.DataFrame(rows)
+
+
+#: CartPole-v1 counts as solved when the mean return over 100 consecutive episodes reaches this.
+SOLVED_THRESHOLD = 475.0
+
+
+def steps_to_threshold(table: pd.DataFrame, threshold: float = SOLVED_THRESHOLD, window: int = 100) -> pd.DataFrame:
+    """Per run: the first episode at which the mean return of the last ``window`` episodes reaches ``threshold``,
+    and the environment steps taken up to and including it. Columns ``config, seed, episode, steps`` (NaN: never)."""
+    rows = []
+    for (config, seed), run in table.groupby(["config", "seed"], sort=False):
+        run = run.sort_values("episode", kind="stable")
+        rolling = run["return"].rolling(window).mean().to_numpy()
+        hits = np.flatnonzero(rolling >= threshold)
+        if hits.size:
+            first = int(hits[0])
+            rows.append(dict(config=config, seed=seed, episode=int(run["episode"].iloc[first]),
+                             steps=float(run["length"].iloc[: first + 1].sum())))
+        else:
+            rows.append(dict(config=config, seed=seed, episode=np.nan, steps=np.nan))
+    return pd.DataFrame(rows)
+
+
+def solve_summary(table: pd.DataFrame, threshold: float = SOLVED_THRESHOLD, last: int = 100) -> pd.DataFrame:
+    """One row per config: how many seeds end solved (last-``last`` mean >= ``threshold``), how many ever reached
+    it, the median steps to first reach it (over the seeds that did), and the collapse count."""
+    final = final_returns(table, last)
+    reach = steps_to_threshold(table, threshold, last)
+    rows = []
+    for config, group in final.groupby("config", sort=False):
+        hits = reach.loc[reach["config"] == config, "steps"].dropna()
+        rows.append(dict(config=config, seeds=len(group), solved_at_end=int((group["final"] >= threshold).sum()),
+                         ever_solved=int(len(hits)), median_steps_to_solve=float(hits.median()) if len(hits) else np.nan,
+                         collapsed=int((group["final"] < COLLAPSE_THRESHOLD).sum()),
+                         median_final=float(group["final"].median())))
     return pd.DataFrame(rows)

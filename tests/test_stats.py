@@ -45,3 +45,18 @@ def test_median_band_and_summary():
     summary = summarize_final(_table()).set_index("config")
     assert summary.loc["bad", "collapsed"] == 3 and summary.loc["good", "median"] == 425
     assert summary.loc["good", "iqm_low"] <= summary.loc["good", "iqm"] <= summary.loc["good", "iqm_high"]
+
+
+def test_steps_to_threshold_and_solve_summary():
+    from lecture_utils.stats import solve_summary, steps_to_threshold
+
+    rows = []
+    for seed, returns in enumerate([[500.0] * 4, [10.0, 500.0, 500.0, 500.0], [10.0] * 4]):
+        rows += [dict(config="c", seed=seed, episode=e, length=int(r), **{"return": r}) for e, r in enumerate(returns)]
+    table = pd.DataFrame(rows)
+    reach = steps_to_threshold(table, threshold=475, window=2)
+    assert reach["episode"].tolist()[:2] == [1, 2] and np.isnan(reach["episode"][2])
+    assert reach["steps"].tolist()[:2] == [1000, 1010]
+    summary = solve_summary(table, threshold=475, last=2).iloc[0]
+    assert (summary["solved_at_end"], summary["ever_solved"], summary["collapsed"]) == (2, 2, 1)
+    assert summary["median_steps_to_solve"] == 1005

@@ -1,0 +1,126 @@
+"""Race to solve CartPole-v1: the package's recommended A2C against Stable-Baselines3's A2C, same machine, same run.
+
+For each seed, both learners train until the mean return of the last 100 finished training episodes first reaches
+475 (CartPole-v1's "solved" threshold); we record the environment steps and the wall-clock seconds that took.
+Stable-Baselines3 runs with the RL Baselines3 Zoo hyperparameters for CartPole-v1 (A2C, 8 environments,
+``ent_coef`` 0, every other setting at SB3's default), capped at the zoo's 500,000 steps. Both use one thread.
+
+Usage: python benchmarks/solve_race.py [--seeds N] [--out benchmarks/solve_race.md]
+(needs requirements-bench.txt: ``make bench`` installs it).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from lecture_utils import train  # noqa: E402
+from lecture_utils.atomic import atomic_write_text  # noqa: E402
+from lecture_utils.experiments import RECOMMENDED_CONFIG  # noqa: E402
+
+SOLVED = 475.0
+SB3_STEP_CAP = 500_000
+
+
+def race_package(seed: int) -> tuple[int | None, float | None]:
+    """Steps and seconds until the rolling-100 training return first reaches 475 (None: not within the budget)."""
+    stamps: list[float] = []
+    start = time.perf_counter()
+    history = train(RECOMMENDED_CONFIG, seed=seed, log_every=1, log=lambda _line: stamps.append(time.perf_counter())).history
+    returns = history["return"].to_numpy()
+    rolling = np.convolve(returns, np.ones(100) / 100, mode="valid")
+    if not (rolling >= SOLVED).any():
+        return None, None
+    episode = int(np.argmax(rolling >= SOLVED)) + 99
+    steps = int(history["length"].to_numpy()[: episode + 1].sum())
+    # The log hook fires once per finished episode, after its update; stamps[k] belongs to episode k.
+    return steps, stamps[min(episode, len(stamps) - 1)] - start
+
+
+def race_sb3(seed: int) -> tuple[int | None, float | None]:
+    from stable_baselines3 import A2C
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.env_util import make_vec_env
+
+    class StopWhenSolved(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.returns: deque[float] = deque(maxlen=100)
+            self.solved_at: tuple[int, float] | None = None
+
+        def _on_step(self) -> bool:
+            for info in self.locals["infos"]:
+                if "episode" in info:
+                    self.returns.append(info["episode"]["r"])
+            if len(self.returns) == 100 and np.mean(self.returns) >= SOLVED:
+                self.solved_at = (self.num_timesteps, time.perf_counter() - start)
+                return False
+            return True
+
+    env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
+    model = A2C("MlpPolicy", env, ent_coef=0.0, seed=seed, device="cpu", verbose=0)
+    callback = StopWhenSolved()
+    start = time.perf_counter()
+    model.learn(total_timesteps=SB3_STEP_CAP, callback=callback)
+    return callback.solved_at if callback.solved_at else (None, None)
+
+
+def fmt(value: float | None, pattern: str) -> str:
+    return "not solved" if value is None else pattern.format(value)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/solve_race.md"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    rows = []
+    for seed in range(args.seeds):
+        ours = race_package(seed)
+        theirs = race_sb3(seed)
+        rows.append((seed, *ours, *theirs))
+        print(f"seed {seed}: package {fmt(ours[0], '{:,}')} steps / {fmt(ours[1], '{:.1f}')} s;  "
+              f"SB3 {fmt(theirs[0], '{:,}')} steps / {fmt(theirs[1], '{:.1f}')} s", flush=True)
+
+    def median(column: int) -> float | None:
+        values = [r[column] for r in rows if r[column] is not None]
+        return float(np.median(values)) if len(values) == len(rows) else None
+
+    lines = [
+        "# Race to solve CartPole-v1 (rolling-100 training return >= 475)",
+        "",
+        f"Made by `python benchmarks/solve_race.py --seeds {args.seeds}` on {dt.date.today().isoformat()}, "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, one thread per learner, "
+        f"Python {platform.python_version()}, torch {torch.__version__}.",
+        "",
+        f"Package: `RECOMMENDED_CONFIG` ({RECOMMENDED_CONFIG.changes_from_seed()}). "
+        f"Stable-Baselines3: A2C, zoo hyperparameters (8 envs, ent_coef 0), capped at {SB3_STEP_CAP:,} steps.",
+        "",
+        "| seed | package steps | package s | SB3 steps | SB3 s |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for seed, ps, pt, ss, st in rows:
+        lines.append(f"| {seed} | {fmt(ps, '{:,}')} | {fmt(pt, '{:.1f}')} | {fmt(ss, '{:,}')} | {fmt(st, '{:.1f}')} |")
+    medians = [median(c) for c in (1, 2, 3, 4)]
+    lines.append("| median | " + " | ".join(fmt(m, "{:,.0f}" if i % 2 == 0 else "{:.1f}") for i, m in enumerate(medians)) + " |")
+    if None not in medians:
+        lines += ["", f"Package / SB3: {medians[0] / medians[2]:.2f}x the environment steps, "
+                      f"{medians[1] / medians[3]:.2f}x the wall-clock time (medians)."]
+    text = "\n".join(lines) + "\n"
+    atomic_write_text(args.out, text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
