@@ -47,8 +47,15 @@ nbval: $(STAMP)
 data: $(STAMP)
 	$(PY) -m lecture_utils experiments $(DATA)
 
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $(BENCH_STAMP)
+
+# The speed benchmark (seed script vs package), then the race to solve against Stable-Baselines3.
+bench: $(BENCH_STAMP)
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/solve_race.py
 
 clean-venv:
 	rm -rf $(VENV)
