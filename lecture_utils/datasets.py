@@ -29,8 +29,9 @@ __all__ = ["DATA_DIR", "FLOAT_FORMAT", "encode_table", "write_dataset", "read_si
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Where data sets live: the repository's ``data/`` (override with the LECTURE_DATA_DIR environment variable).
 DATA_DIR = Path(os.environ.get("LECTURE_DATA_DIR", PACKAGE_DIR.parent / "data"))
-#: Floats are stored with 7 significant digits: float32 training statistics lose nothing that matters.
-FLOAT_FORMAT = "%.7g"
+#: Floats are stored with 6 significant digits: enough for every statistic the lectures show, and it keeps data/
+#: small (the float32 training statistics carry about 7).
+FLOAT_FORMAT = "%.6g"
 #: Source files whose content decides what a training run produces.
 TRAINING_SOURCES = ("config.py", "envs.py", "networks.py", "returns.py", "agent.py", "numpy_agent.py",
                     "torch_agent.py", "trainer.py")

@@ -22,7 +22,8 @@ from .errors import ConfigError
 from .sweep import RunSpec, run_sweep, tidy
 from .trainer import EPISODE_COLUMNS
 
-__all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "run_experiment", "load_experiment", "experiment_names"]
+__all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "GAE_LAMBDAS", "ABLATION_STEPS", "ablation_ladder",
+           "RECOMMENDED_CONFIG", "run_experiment", "load_experiment", "experiment_names"]
 
 #: Entropy-bonus coefficients of the entropy sweep (0 is the seed).
 ENTROPY_COEFS = (0.0, 0.003, 0.01, 0.03, 0.1)
@@ -40,6 +41,38 @@ class Experiment:
     columns: Sequence[str] = field(default_factory=lambda: ["config", "seed", *EPISODE_COLUMNS])
 
 
+#: GAE lambdas of the GAE sweep (the seed's Monte Carlo advantage is the extra config "MC (seed)").
+GAE_LAMBDAS = (0.0, 0.5, 0.9, 0.95, 0.99)
+#: Environment-step budget of every rung of the ablation.
+ABLATION_STEPS = 300_000
+
+
+def ablation_ladder(max_steps: int = ABLATION_STEPS) -> dict[str, A2CConfig]:
+    """The seed, then one fix added at a time (cumulative); the last rung is the package's recommended A2C.
+
+    Every rung trains for the same number of environment steps (``max_steps``; ``episodes`` is no limit here).
+    """
+    base = A2CConfig(episodes=1_000_000, max_steps=max_steps)
+    fixes = [
+        ("seed", {}),
+        ("+entropy", dict(entropy_coef=0.01)),
+        ("+gae", dict(gae_lambda=0.95)),
+        ("+clip", dict(max_grad_norm=0.5)),
+        ("+lr decay", dict(lr_schedule="linear")),
+        ("+log-softmax", dict(stable_log_prob=True)),
+        ("+adv norm", dict(normalize_advantages=True)),
+        ("+8 envs", dict(num_envs=8, rollout_steps=32)),
+    ]
+    ladder, changes = {}, {}
+    for name, change in fixes:
+        changes.update(change)
+        ladder[name] = base.replace(**changes)
+    return ladder
+
+
+#: The package's A2C with every fix: the top of the ablation ladder.
+RECOMMENDED_CONFIG = list(ablation_ladder().values())[-1]
+
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
     for e in [
@@ -54,6 +87,20 @@ EXPERIMENTS: dict[str, Experiment] = {
             description="The seed's A2C plus an entropy bonus beta * H[pi] in the actor loss, for each beta in "
                         f"{list(ENTROPY_COEFS)}, 2000 episodes, 10 seeds.",
             configs={f"beta={beta:g}": A2CConfig(entropy_coef=beta) for beta in ENTROPY_COEFS},
+        ),
+        Experiment(
+            name="gae_sweep",
+            description="The seed's A2C with its Monte Carlo advantage replaced by GAE(lambda) for each lambda in "
+                        f"{list(GAE_LAMBDAS)}, and the seed itself ('MC (seed)'), 2000 episodes, 10 seeds.",
+            configs={"MC (seed)": A2CConfig(),
+                     **{f"lambda={lam:g}": A2CConfig(gae_lambda=lam) for lam in GAE_LAMBDAS}},
+        ),
+        Experiment(
+            name="ablation",
+            description="From the seed to the recommended A2C, one fix at a time (cumulative): entropy bonus 0.01, "
+                        "GAE 0.95, gradient clipping 0.5, linear LR decay, log-softmax, advantage normalisation, "
+                        f"8 environments with 32-step rollouts; {ABLATION_STEPS} environment steps each, 10 seeds.",
+            configs=ablation_ladder(),
         ),
     ]
 }
