@@ -70,8 +70,10 @@ def ablation_ladder(max_steps: int = ABLATION_STEPS) -> dict[str, A2CConfig]:
     return ladder
 
 
-#: The package's A2C with every fix: the top of the ablation ladder.
-RECOMMENDED_CONFIG = list(ablation_ladder().values())[-1]
+#: The package's recommended A2C: the ladder up to advantage normalisation, one episode per update. On the
+#: ``ablation`` data it ends solved on 10 of 10 seeds, where the next rung (8 environments, 32-step rollouts) solves
+#: sooner but ends solved on fewer seeds; lecture 07 prints both and checks the claim.
+RECOMMENDED_CONFIG = ablation_ladder()["+adv norm"]
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e

@@ -55,7 +55,11 @@ def final_returns(table: pd.DataFrame, last: int = 100, metric: str = "return") 
     # bootstrap, which depends on the order of its input) do not depend on the sorting algorithm.
     tail = table.sort_values("episode", kind="stable").groupby(["config", "seed"], sort=False).tail(last)
     final = tail.groupby(["config", "seed"], sort=False)[metric].mean().rename("final").reset_index()
-    return final
+    # Configs in their order of first appearance in ``table`` (the experiment's order), seeds ascending.
+    order = {config: index for index, config in enumerate(table["config"].unique())}
+    final = final.sort_values(["config", "seed"], key=lambda col: col.map(order) if col.name == "config" else col,
+                              kind="stable")
+    return final.reset_index(drop=True)
 
 
 def collapse_rate(table: pd.DataFrame, last: int = 100, threshold: float = COLLAPSE_THRESHOLD) -> pd.Series:
