@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -28,6 +28,9 @@ __all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "GAE_LAMBDAS", "ABLATIO
 #: Entropy-bonus coefficients of the entropy sweep (0 is the seed).
 ENTROPY_COEFS = (0.0, 0.003, 0.01, 0.03, 0.1)
 SEEDS = tuple(range(10))
+#: What the sweeps leave out: the lectures read returns, lengths, entropy, actor gradient norms and advantage
+#: spread from them, and the full set of columns is in ``a2c_seed_config``.
+SWEEP_DROP = ("actor_loss", "critic_loss", "critic_grad_norm")
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,13 @@ class Experiment:
     description: str
     configs: Mapping[str, A2CConfig]
     seeds: Sequence[int] = SEEDS
-    columns: Sequence[str] = field(default_factory=lambda: ["config", "seed", *EPISODE_COLUMNS])
+    drop: Sequence[str] = ()
+    """Per-episode columns not stored (to keep ``data/`` small); the rest of EPISODE_COLUMNS are."""
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the stored table must have (besides the varying config fields)."""
+        return [c for c in ["config", "seed", *EPISODE_COLUMNS] if c not in self.drop]
 
 
 #: GAE lambdas of the GAE sweep (the seed's Monte Carlo advantage is the extra config "MC (seed)").
@@ -89,6 +98,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             description="The seed's A2C plus an entropy bonus beta * H[pi] in the actor loss, for each beta in "
                         f"{list(ENTROPY_COEFS)}, 2000 episodes, 10 seeds.",
             configs={f"beta={beta:g}": A2CConfig(entropy_coef=beta) for beta in ENTROPY_COEFS},
+            drop=SWEEP_DROP,
         ),
         Experiment(
             name="gae_sweep",
@@ -96,13 +106,15 @@ EXPERIMENTS: dict[str, Experiment] = {
                         f"{list(GAE_LAMBDAS)}, and the seed itself ('MC (seed)'), 2000 episodes, 10 seeds.",
             configs={"MC (seed)": A2CConfig(),
                      **{f"lambda={lam:g}": A2CConfig(gae_lambda=lam) for lam in GAE_LAMBDAS}},
+            drop=SWEEP_DROP,
         ),
         Experiment(
             name="ablation",
-            description="From the seed to the recommended A2C, one fix at a time (cumulative): entropy bonus 0.01, "
+            description="From the seed, one fix at a time (cumulative): entropy bonus 0.01, "
                         "GAE 0.95, gradient clipping 0.5, linear LR decay, log-softmax, advantage normalisation, "
                         f"8 environments with 32-step rollouts; {ABLATION_STEPS} environment steps each, 10 seeds.",
             configs=ablation_ladder(),
+            drop=SWEEP_DROP,
         ),
     ]
 }
@@ -144,7 +156,7 @@ def run_experiment(name: str, n_jobs: int = -1, force: bool = False, progress: b
     # Assemble from the cache, so fresh and resumed runs go through the same (rounded) encoding.
     frames = [decode_table(_run_cache_path(cache_dir, RunSpec(n, c, s)).read_bytes())
               for n, c in experiment.configs.items() for s in seeds]
-    table = tidy(frames, experiment.configs)
+    table = tidy(frames, experiment.configs).drop(columns=list(experiment.drop))
     command = f"python -m lecture_utils experiments {name}"
     path = write_dataset(name, table, description=experiment.description, configs=experiment.configs, seeds=seeds,
                          command=command, data_dir=data_dir)

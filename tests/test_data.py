@@ -21,7 +21,13 @@ def test_committed_data_sets_load_and_match_their_definition(name):
     experiment = EXPERIMENTS[name]
     assert set(table["config"]) == set(experiment.configs)
     assert sorted(table["seed"].unique()) == list(experiment.seeds)
-    assert len(table) == len(experiment.configs) * len(experiment.seeds) * 2000
+    for config_name, config in experiment.configs.items():
+        runs = table[table["config"] == config_name].groupby("seed")
+        if config.max_steps is None:  # an episode budget
+            assert (runs.size() == config.episodes).all()
+        else:  # a step budget: each run stops within one batch (or episode) of it
+            steps = runs["length"].sum()
+            assert (steps >= config.max_steps - 500 * config.num_envs).all() and (steps <= config.max_steps + 500).all()
 
 
 @pytest.mark.parametrize("seed", [0, 7])
