@@ -15,6 +15,7 @@ from scipy import stats as scipy_stats
 __all__ = [
     "COLLAPSE_THRESHOLD", "smooth", "smoothed_curves", "median_band", "final_returns", "collapse_rate",
     "interquartile_mean", "bootstrap_ci", "summarize_final", "SOLVED_THRESHOLD", "steps_to_threshold", "solve_summary",
+    "curves_over_steps",
 ]
 
 #: A run counts as collapsed when its last-100-episode mean return is below this (a random policy scores ~22,
@@ -142,3 +143,25 @@ def solve_summary(table: pd.DataFrame, threshold: float = SOLVED_THRESHOLD, last
                          collapsed=int((group["final"] < COLLAPSE_THRESHOLD).sum()),
                          median_final=float(group["final"].median())))
     return pd.DataFrame(rows)
+
+
+def curves_over_steps(table: pd.DataFrame, metric: str = "return", window: int = 50,
+                      steps: np.ndarray | None = None) -> pd.DataFrame:
+    """Each run's trailing rolling mean of ``metric`` as a function of environment steps, on a common step grid.
+
+    A run's value at step ``s`` is that of the last episode finished by ``s`` (NaN before the first). ``steps``
+    defaults to 100 points up to the longest run. Columns ``config, seed, steps, <metric>``: episodes are a poor
+    x-axis when a good agent plays 500 steps per episode and a collapsed one 9.
+    """
+    if steps is None:
+        longest = table.groupby(["config", "seed"], sort=False)["length"].sum().max()
+        steps = np.linspace(0, longest, 101)[1:]
+    frames = []
+    for (config, seed), run in table.groupby(["config", "seed"], sort=False):
+        run = run.sort_values("episode", kind="stable")
+        finished_at = run["length"].cumsum().to_numpy()
+        smoothed = run[metric].rolling(window, min_periods=1).mean().to_numpy()
+        index = np.searchsorted(finished_at, steps, side="right") - 1
+        values = np.where(index >= 0, smoothed[np.clip(index, 0, None)], np.nan)
+        frames.append(pd.DataFrame({"config": config, "seed": seed, "steps": steps, metric: values}))
+    return pd.concat(frames, ignore_index=True)

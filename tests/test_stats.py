@@ -60,3 +60,12 @@ def test_steps_to_threshold_and_solve_summary():
     summary = solve_summary(table, threshold=475, last=2).iloc[0]
     assert (summary["solved_at_end"], summary["ever_solved"], summary["collapsed"]) == (2, 2, 1)
     assert summary["median_steps_to_solve"] == 1005
+
+
+def test_curves_over_steps_holds_the_last_finished_episode():
+    from lecture_utils.stats import curves_over_steps
+
+    table = pd.DataFrame(dict(config="c", seed=0, episode=[0, 1, 2], length=[10, 20, 30], **{"return": [1.0, 2.0, 3.0]}))
+    curve = curves_over_steps(table, window=1, steps=np.array([5, 10, 29, 30, 60, 70]))
+    values = curve["return"].tolist()
+    assert np.isnan(values[0]) and values[1:] == [1.0, 1.0, 2.0, 3.0, 3.0]
