@@ -74,6 +74,33 @@ def race_sb3(seed: int) -> tuple[int | None, float | None]:
     return callback.solved_at if callback.solved_at else (None, None)
 
 
+def ablation_lines(probe_steps: int = 50_000) -> list[str]:
+    """Per rung of the ablation: solve counts and median steps to solve from ``data/ablation`` (10 seeds), and the
+    seconds that takes at the rung's own speed, measured here on a ``probe_steps``-step run of seed 0."""
+    from lecture_utils import load_experiment
+    from lecture_utils.experiments import ablation_ladder
+    from lecture_utils.stats import solve_summary
+
+    summary = solve_summary(load_experiment("ablation")).set_index("config")
+    lines = ["", "## The ablation rungs", "",
+             f"Solve counts and median steps from `data/ablation` (10 seeds, 300,000 steps each); speed measured now on "
+             f"a {probe_steps:,}-step run of seed 0; seconds to solve = median steps / that speed.", "",
+             "| rung | solved at end (of 10) | ever reached 475 | median steps to 475 | env steps/s | ~seconds to 475 |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, config in ablation_ladder().items():
+        start = time.perf_counter()
+        history = train(config.replace(max_steps=probe_steps), seed=0).history
+        speed = history["length"].sum() / (time.perf_counter() - start)
+        row = summary.loc[name]
+        steps = row["median_steps_to_solve"]
+        seconds = "-" if np.isnan(steps) else f"{steps / speed:.1f}"
+        steps_text = "-" if np.isnan(steps) else f"{steps:,.0f}"
+        lines.append(f"| {name} | {int(row['solved_at_end'])} | {int(row['ever_solved'])} | {steps_text} | "
+                     f"{speed:,.0f} | {seconds} |")
+        print(lines[-1], flush=True)
+    return lines
+
+
 def fmt(value: float | None, pattern: str) -> str:
     return "not solved" if value is None else pattern.format(value)
 
@@ -116,6 +143,7 @@ def main() -> int:
     if None not in medians:
         lines += ["", f"Package / SB3: {medians[0] / medians[2]:.2f}x the environment steps, "
                       f"{medians[1] / medians[3]:.2f}x the wall-clock time (medians)."]
+    lines += ablation_lines()
     text = "\n".join(lines) + "\n"
     atomic_write_text(args.out, text)
     print(text)
