@@ -68,7 +68,31 @@ Reduction = Literal["sum", "mean"]
 
 
 @dataclass(frozen=True)
-class ActorSnapshot:
+class _TwoLayerSnapshot:
+    """Frozen float64 weights of a ``Linear -> ReLU -> Linear`` network, PyTorch's layout:
+    ``w1 (H, D)``, ``b1 (H,)``, ``w2 (out, H)``, ``b2 (out,)``."""
+
+    w1: NDArray[np.float64]
+    b1: NDArray[np.float64]
+    w2: NDArray[np.float64]
+    b2: NDArray[np.float64]
+
+    @classmethod
+    def from_weights(cls, weights: Mapping[str, ArrayLike], prefix: str = ""):
+        """From a dict keyed ``{prefix}0.weight`` ... (an ``nn.Sequential``'s names, or an agent's prefixed ones)."""
+        get = lambda name: np.array(weights[f"{prefix}{name}"], dtype=np.float64)  # noqa: E731
+        return cls(get("0.weight"), get("0.bias"), get("2.weight"), get("2.bias"))
+
+    @classmethod
+    def _from_network_or_agent(cls, network: object, agent_prefix: str):
+        """From an ``nn.Sequential`` or from any agent with ``get_weights()`` (its ``agent_prefix`` entries)."""
+        if hasattr(network, "get_weights"):
+            return cls.from_weights(network.get_weights(), prefix=agent_prefix)
+        return cls.from_weights({k: v.detach().cpu().numpy() for k, v in network.named_parameters()})
+
+
+@dataclass(frozen=True)
+class ActorSnapshot(_TwoLayerSnapshot):
     """A frozen float64 copy of the seed's actor ``obs -> Linear -> ReLU -> Linear -> softmax``.
 
     Attributes (PyTorch's layout, ``H`` hidden units, ``D`` = obs_dim, ``A`` = n_actions):
@@ -78,24 +102,10 @@ class ActorSnapshot:
     ``0.weight, 0.bias, 2.weight, 2.bias``, each row-major.
     """
 
-    w1: NDArray[np.float64]
-    b1: NDArray[np.float64]
-    w2: NDArray[np.float64]
-    b2: NDArray[np.float64]
-
-    # -- construction ------------------------------------------------------------------------------------------
-    @classmethod
-    def from_weights(cls, weights: Mapping[str, ArrayLike], prefix: str = "") -> "ActorSnapshot":
-        """From a dict keyed ``{prefix}0.weight`` ... (an ``nn.Sequential``'s names, or an agent's ``actor.`` ones)."""
-        get = lambda name: np.array(weights[f"{prefix}{name}"], dtype=np.float64)  # noqa: E731
-        return cls(get("0.weight"), get("0.bias"), get("2.weight"), get("2.bias"))
-
     @classmethod
     def from_actor(cls, actor: object) -> "ActorSnapshot":
         """From an actor ``nn.Sequential`` (``make_actor``) or from any agent with ``get_weights()`` (both kinds)."""
-        if hasattr(actor, "get_weights"):
-            return cls.from_weights(actor.get_weights(), prefix="actor.")
-        return cls.from_weights({k: v.detach().cpu().numpy() for k, v in actor.named_parameters()})
+        return cls._from_network_or_agent(actor, "actor.")
 
     # -- sizes -------------------------------------------------------------------------------------------------
     @property
@@ -147,30 +157,17 @@ class ActorSnapshot:
 
 
 @dataclass(frozen=True)
-class CriticSnapshot:
+class CriticSnapshot(_TwoLayerSnapshot):
     """A frozen float64 copy of the seed's critic ``obs -> Linear -> ReLU -> Linear``; calling it gives ``V(s)``.
 
     Attributes: w1 ``(H, D)``, b1 ``(H,)``, w2 ``(1, H)``, b2 ``(1,)``. Freezing matters when the agent goes on
     training: the snapshot keeps the critic that belongs to the snapshot of the actor.
     """
 
-    w1: NDArray[np.float64]
-    b1: NDArray[np.float64]
-    w2: NDArray[np.float64]
-    b2: NDArray[np.float64]
-
-    @classmethod
-    def from_weights(cls, weights: Mapping[str, ArrayLike], prefix: str = "") -> "CriticSnapshot":
-        """From a dict keyed ``{prefix}0.weight`` ... (``nn.Sequential`` names, or an agent's ``critic.`` ones)."""
-        get = lambda name: np.array(weights[f"{prefix}{name}"], dtype=np.float64)  # noqa: E731
-        return cls(get("0.weight"), get("0.bias"), get("2.weight"), get("2.bias"))
-
     @classmethod
     def from_critic(cls, critic: object) -> "CriticSnapshot":
         """From a critic ``nn.Sequential`` (``make_critic``) or from any agent with ``get_weights()``."""
-        if hasattr(critic, "get_weights"):
-            return cls.from_weights(critic.get_weights(), prefix="critic.")
-        return cls.from_weights({k: v.detach().cpu().numpy() for k, v in critic.named_parameters()})
+        return cls._from_network_or_agent(critic, "critic.")
 
     def __call__(self, obs: ArrayLike) -> NDArray[np.float64]:
         """``V(s)``: ``(B, D) -> (B,)`` (units: discounted reward)."""
