@@ -17,7 +17,6 @@ endif
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 .PHONY: all venv lectures test unit nbval data bench clean-venv
 

@@ -18,33 +18,24 @@ from torch import nn
 __all__ = ["make_actor", "make_critic", "build_networks", "count_parameters", "network_weights"]
 
 
-def _linear(n_in: int, n_out: int, generator: torch.Generator | None) -> nn.Linear:
-    """``nn.Linear`` with PyTorch's default initialisation, drawn from ``generator`` if one is given.
+def make_actor(obs_dim: int, n_actions: int, hidden: int = 16) -> nn.Sequential:
+    """Policy network: maps observations ``(B, obs_dim)`` to action probabilities ``(B, n_actions)``."""
+    return nn.Sequential(nn.Linear(obs_dim, hidden), nn.ReLU(), nn.Linear(hidden, n_actions), nn.Softmax(dim=-1))
 
-    The draws are exactly those of ``nn.Linear.reset_parameters`` (Kaiming-uniform weights with ``a = sqrt(5)``,
-    then uniform biases in ``+-1/sqrt(n_in)``), so a generator seeded like ``torch.manual_seed(seed)`` gives the same
-    weights, without touching PyTorch's global random state (which concurrent runs in one process would share).
-    """
-    if generator is None:
-        return nn.Linear(n_in, n_out)
-    layer = torch.nn.utils.skip_init(nn.Linear, n_in, n_out)
+
+def make_critic(obs_dim: int, hidden: int = 64) -> nn.Sequential:
+    """Value network: maps observations ``(B, obs_dim)`` to state values ``(B, 1)`` (units: discounted reward)."""
+    return nn.Sequential(nn.Linear(obs_dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+
+def _reset_linear_(layer: nn.Linear, generator: torch.Generator) -> None:
+    """Redo ``nn.Linear.reset_parameters`` with draws from ``generator``: Kaiming-uniform weights (``a = sqrt(5)``),
+    then uniform biases in ``+-1/sqrt(fan_in)``; the same numbers the global generator would give in its place."""
     with torch.no_grad():
         nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
-        bound = 1 / math.sqrt(n_in) if n_in > 0 else 0.0
+        fan_in = layer.weight.shape[1]
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
-    return layer
-
-
-def make_actor(obs_dim: int, n_actions: int, hidden: int = 16,
-               generator: torch.Generator | None = None) -> nn.Sequential:
-    """Policy network: maps observations ``(B, obs_dim)`` to action probabilities ``(B, n_actions)``."""
-    return nn.Sequential(_linear(obs_dim, hidden, generator), nn.ReLU(), _linear(hidden, n_actions, generator),
-                         nn.Softmax(dim=-1))
-
-
-def make_critic(obs_dim: int, hidden: int = 64, generator: torch.Generator | None = None) -> nn.Sequential:
-    """Value network: maps observations ``(B, obs_dim)`` to state values ``(B, 1)`` (units: discounted reward)."""
-    return nn.Sequential(_linear(obs_dim, hidden, generator), nn.ReLU(), _linear(hidden, 1, generator))
 
 
 def build_networks(
@@ -52,13 +43,16 @@ def build_networks(
 ) -> tuple[nn.Sequential, nn.Sequential]:
     """``(actor, critic)`` initialised from ``seed`` as the seed script initialises them (PyTorch's default init).
 
-    The draws come from a private generator seeded with ``seed``, the actor's first: the same numbers as
-    ``torch.manual_seed(seed)`` followed by the seed's two ``nn.Sequential``s, and safe when several runs build
-    networks at once in one process (threads of a Dask worker, say).
+    The weights are drawn from a private generator seeded with ``seed``, actor first: the same numbers as
+    ``torch.manual_seed(seed)`` followed by the seed's two ``nn.Sequential``s, but independent of PyTorch's global
+    random state, which concurrent runs in one process (threads of a Dask worker, say) would share.
     """
     generator = torch.Generator().manual_seed(int(seed))
-    actor = make_actor(obs_dim, n_actions, actor_hidden, generator)
-    critic = make_critic(obs_dim, critic_hidden, generator)
+    with torch.random.fork_rng(devices=[]):  # the layers' own default init draws from the global generator: undo it
+        actor = make_actor(obs_dim, n_actions, actor_hidden)
+        critic = make_critic(obs_dim, critic_hidden)
+    for layer in (m for net in (actor, critic) for m in net if isinstance(m, nn.Linear)):
+        _reset_linear_(layer, generator)
     return actor, critic
 
 
