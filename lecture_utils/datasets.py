@@ -34,7 +34,7 @@ DATA_DIR = Path(os.environ.get("LECTURE_DATA_DIR", PACKAGE_DIR.parent / "data"))
 FLOAT_FORMAT = "%.6g"
 #: Source files whose content decides what a training run produces.
 TRAINING_SOURCES = ("config.py", "envs.py", "networks.py", "returns.py", "agent.py", "numpy_agent.py",
-                    "torch_agent.py", "trainer.py")
+                    "torch_agent.py", "trainer.py", "rollout_trainer.py", "history.py")
 
 
 def rebuild_command(name: str) -> str:

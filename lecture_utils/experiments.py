@@ -20,7 +20,7 @@ from .config import A2CConfig
 from .datasets import DATA_DIR, code_fingerprint, decode_table, encode_table, load_dataset, write_dataset
 from .errors import ConfigError
 from .sweep import RunSpec, run_sweep, tidy
-from .trainer import EPISODE_COLUMNS
+from .history import EPISODE_COLUMNS
 
 __all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "GAE_LAMBDAS", "ABLATION_STEPS", "ablation_ladder",
            "RECOMMENDED_CONFIG", "run_experiment", "load_experiment", "experiment_names"]

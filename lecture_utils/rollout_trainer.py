@@ -28,6 +28,7 @@ from .agent import A2CAgent, policy_entropy
 from .config import A2CConfig
 from .envs import Episode
 from .errors import ConfigError
+from .history import EpisodeLog
 
 __all__ = ["make_vector_env", "sample_actions", "train_rollouts"]
 
@@ -70,13 +71,10 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
     agent = agent_factory(obs_dim, int(envs.single_action_space.n))
     obs, _ = envs.reset(seed=int(seed))
     log = log or print
-    rows: dict[str, list[float]] = {k: [] for k in ("episode", "return", "length", "actor_loss", "critic_loss",
-                                                    "entropy", "actor_grad_norm", "critic_grad_norm",
-                                                    "advantage_std")}
+    history = EpisodeLog()
     running_return = np.zeros(n_envs)
     running_length = np.zeros(n_envs, dtype=np.int64)
     running_entropy = np.zeros(n_envs)
-    last_stats = None
     bar = None
     if progress:
         from tqdm.std import tqdm
@@ -102,14 +100,11 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
             buf_obs[k], buf_act[k], buf_rew[k] = obs, actions, rewards
             buf_term[k], buf_trunc[k] = terminated, truncated
             buf_next[k] = next_obs
-            done = terminated | truncated
-            if done.any():
-                for i in np.flatnonzero(done):
-                    buf_next[k, i] = info["final_obs"][i]  # the state the episode ended in, not the reset state
             running_return += rewards
             running_length += 1
             running_entropy += policy_entropy(probs)
-            for i in np.flatnonzero(done):
+            for i in np.flatnonzero(terminated | truncated):
+                buf_next[k, i] = info["final_obs"][i]  # the state the episode ended in, not the reset state
                 ended_now.append((float(running_return[i]), int(running_length[i]),
                                   float(running_entropy[i] / running_length[i])))
                 running_return[i] = running_length[i] = running_entropy[i] = 0
@@ -125,22 +120,14 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
         for episode_return, length, entropy in ended_now:
             if finished >= config.episodes:
                 break
-            for key, value in (("episode", finished), ("return", episode_return), ("length", length),
-                               ("actor_loss", last_stats.actor_loss), ("critic_loss", last_stats.critic_loss),
-                               ("entropy", entropy), ("actor_grad_norm", last_stats.actor_grad_norm),
-                               ("critic_grad_norm", last_stats.critic_grad_norm),
-                               ("advantage_std", last_stats.advantage_std)):
-                rows[key].append(value)
+            history.append(finished, episode_return, length, entropy, last_stats)
             finished += 1
             if bar:
                 bar.update(1)
             if log_every and finished % log_every == 0:
-                recent = rows["return"][-log_every:]
+                recent = history.columns["return"][-log_every:]
                 log(f"episode {finished:>5d}  actor_loss {last_stats.actor_loss:>8.4f}  critic_loss "
                     f"{last_stats.critic_loss:>8.4f}  return(last {log_every}) {np.mean(recent):>6.1f}")
     if bar:
         bar.close()
-    history = pd.DataFrame(rows)
-    history["episode"] = history["episode"].astype("int64")
-    history["length"] = history["length"].astype("int64")
-    return history, agent, envs
+    return history.frame(), agent, envs

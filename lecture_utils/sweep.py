@@ -84,7 +84,7 @@ def run_sweep(
 
     Returns:
         Columns ``config, seed, episode``, then the config fields that vary across ``configs``, then the metrics
-        of :data:`~lecture_utils.trainer.EPISODE_COLUMNS`; rows ordered by configuration, seed and episode.
+        of :data:`~lecture_utils.history.EPISODE_COLUMNS`; rows ordered by configuration, seed and episode.
     """
     from joblib import Parallel, delayed, parallel_config
 

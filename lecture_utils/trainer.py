@@ -24,16 +24,12 @@ import pandas as pd
 from .agent import A2CAgent, policy_entropy
 from .config import A2CConfig
 from .envs import env_dimensions, make_env, rollout_episode
+from .history import EPISODE_COLUMNS, EpisodeLog
 from .numpy_agent import NumpyA2CAgent
 from .torch_agent import TorchA2CAgent
 
 __all__ = ["TrainResult", "train", "make_agent", "EPISODE_COLUMNS", "progress_line"]
 
-#: Columns of the per-episode table, in order. ``episode`` counts from 0; ``return`` is undiscounted.
-EPISODE_COLUMNS = [
-    "episode", "return", "length", "actor_loss", "critic_loss", "entropy",
-    "actor_grad_norm", "critic_grad_norm", "advantage_std",
-]
 
 
 @dataclass
@@ -110,7 +106,7 @@ def train(
     if agent is None:
         agent = make_agent(config, obs_dim, n_actions, seed)
     log = log or print
-    columns: dict[str, list[float]] = {name: [] for name in EPISODE_COLUMNS}
+    history = EpisodeLog()
     episodes = range(config.episodes)
     if progress:
         from tqdm.std import tqdm  # plain text on stderr, also in notebooks (no widget output to compare)
@@ -128,15 +124,6 @@ def train(
         entropy = float(policy_entropy(agent.probabilities(episode.obs)).mean())
         stats = agent.update(episode)
         if log_every and episode_index > 0 and episode_index % log_every == 0:
-            log(progress_line(episode_index, columns, log_every))
-        for name, value in (
-            ("episode", episode_index), ("return", episode.total_reward), ("length", episode.length),
-            ("actor_loss", stats.actor_loss), ("critic_loss", stats.critic_loss), ("entropy", entropy),
-            ("actor_grad_norm", stats.actor_grad_norm), ("critic_grad_norm", stats.critic_grad_norm),
-            ("advantage_std", stats.advantage_std),
-        ):
-            columns[name].append(value)
-    history = pd.DataFrame(columns)
-    history["episode"] = history["episode"].astype("int64")
-    history["length"] = history["length"].astype("int64")
-    return TrainResult(history=history, agent=agent, env=env, config=config, seed=seed)
+            log(progress_line(episode_index, history.columns, log_every))
+        history.append(episode_index, episode.total_reward, episode.length, entropy, stats)
+    return TrainResult(history=history.frame(), agent=agent, env=env, config=config, seed=seed)
