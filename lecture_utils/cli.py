@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_experiments(args: argparse.Namespace) -> int:
-    from .experiments import EXPERIMENTS, _get, run_experiment
+    from .experiments import EXPERIMENTS, get_experiment, run_experiment
 
     if args.list:
         for name, experiment in EXPERIMENTS.items():
@@ -107,7 +107,7 @@ def _run_experiments(args: argparse.Namespace) -> int:
         return 0
     names = args.names or list(EXPERIMENTS)
     for name in names:
-        _get(name)  # every name is checked before anything runs
+        get_experiment(name)  # every name is checked before anything runs
     for name in names:
         run_experiment(name, n_jobs=args.jobs or -1, force=args.force)
     return 0
@@ -118,6 +118,7 @@ def _run_train(args: argparse.Namespace) -> int:
     from .config import A2CConfig
     from .envs import make_env
     from .evaluation import evaluate
+    from .history import EPISODE_COLUMNS
     from .trainer import train
 
     config = A2CConfig(env_id=args.env, episodes=args.episodes, gamma=args.gamma, actor_lr=args.lr,
@@ -130,8 +131,7 @@ def _run_train(args: argparse.Namespace) -> int:
     out = check_writable(args.out)
     result = train(config, seed=args.seed, progress=args.progress, log_every=args.log_every)
     score = evaluate(result.agent, result.env, args.eval_episodes, greedy=args.greedy_eval)
-    columns = ["episode", "return", "length", "actor_loss", "critic_loss", "entropy", "actor_grad_norm",
-               "critic_grad_norm"]
+    columns = [c for c in EPISODE_COLUMNS if c != "advantage_std"]  # the CSV's documented columns
     with atomic_open(out, "w") as handle:
         result.history[columns].to_csv(handle, index=False, lineterminator="\n")
     kind = "greedy" if args.greedy_eval else "sampled"

@@ -23,7 +23,7 @@ from .sweep import RunSpec, run_sweep, tidy
 from .history import EPISODE_COLUMNS
 
 __all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "GAE_LAMBDAS", "ABLATION_STEPS", "ablation_ladder",
-           "RECOMMENDED_CONFIG", "run_experiment", "load_experiment", "experiment_names"]
+           "RECOMMENDED_CONFIG", "get_experiment", "run_experiment", "load_experiment", "experiment_names"]
 
 #: Entropy-bonus coefficients of the entropy sweep (0 is the seed).
 ENTROPY_COEFS = (0.0, 0.003, 0.01, 0.03, 0.1)
@@ -124,7 +124,8 @@ def experiment_names() -> list[str]:
     return list(EXPERIMENTS)
 
 
-def _get(name: str) -> Experiment:
+def get_experiment(name: str) -> Experiment:
+    """The experiment called ``name``; :class:`ConfigError` listing the valid names if there is none."""
     if name not in EXPERIMENTS:
         raise ConfigError(f"unknown experiment {name!r}: choose from {', '.join(EXPERIMENTS)}")
     return EXPERIMENTS[name]
@@ -138,7 +139,7 @@ def _run_cache_path(cache_dir: Path, spec: RunSpec) -> Path:
 def run_experiment(name: str, n_jobs: int = -1, force: bool = False, progress: bool = True,
                    data_dir: Path | None = None, seeds: Sequence[int] | None = None) -> Path:
     """Make data set ``name`` (resuming from finished runs unless ``force``) and return the table's path."""
-    experiment = _get(name)
+    experiment = get_experiment(name)
     data_dir = Path(data_dir or DATA_DIR)
     seeds = list(experiment.seeds if seeds is None else seeds)
     cache_dir = data_dir / ".cache" / name / code_fingerprint()[:16]
@@ -168,6 +169,6 @@ def run_experiment(name: str, n_jobs: int = -1, force: bool = False, progress: b
 
 def load_experiment(name: str, data_dir: Path | None = None) -> pd.DataFrame:
     """Load data set ``name`` checked against the experiment's current definition (see ``load_dataset``)."""
-    experiment = _get(name)
+    experiment = get_experiment(name)
     return load_dataset(name, expected_configs=experiment.configs, required_columns=experiment.columns,
                         data_dir=data_dir)
