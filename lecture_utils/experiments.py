@@ -23,7 +23,7 @@ from .sweep import RunSpec, run_sweep, tidy
 from .history import EPISODE_COLUMNS
 
 __all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "GAE_LAMBDAS", "ABLATION_STEPS", "ablation_ladder",
-           "RECOMMENDED_CONFIG", "get_experiment", "run_experiment", "load_experiment", "experiment_names"]
+           "RECOMMENDED_CONFIG", "FRESH_SEEDS", "get_experiment", "run_experiment", "load_experiment", "experiment_names"]
 
 #: Entropy-bonus coefficients of the entropy sweep (0 is the seed).
 ENTROPY_COEFS = (0.0, 0.003, 0.01, 0.03, 0.1)
@@ -70,7 +70,10 @@ def ablation_ladder(max_steps: int = ABLATION_STEPS) -> dict[str, A2CConfig]:
         ("+lr decay", dict(lr_schedule="linear")),
         ("+log-softmax", dict(stable_log_prob=True)),
         ("+adv norm", dict(normalize_advantages=True)),
-        ("+8 envs", dict(num_envs=8, rollout_steps=32)),
+        # Each 8 x 32 rollout is learned from in 3 passes, not the seed's 5: a rollout is 256 steps of the current
+        # policy, and five passes over it (40 actor steps) drift far enough that 3 of 10 seeds lost their solved
+        # state by the end (the earlier version of this data set); three passes keep the speed and the end.
+        ("+8 envs", dict(num_envs=8, rollout_steps=32, update_passes=3)),
     ]
     ladder, changes = {}, {}
     for name, change in fixes:
@@ -79,10 +82,12 @@ def ablation_ladder(max_steps: int = ABLATION_STEPS) -> dict[str, A2CConfig]:
     return ladder
 
 
-#: The package's recommended A2C: the ladder up to advantage normalisation, one episode per update. On the
-#: ``ablation`` data it ends solved on 10 of 10 seeds, where the next rung (8 environments, 32-step rollouts) solves
-#: sooner but ends solved on fewer seeds; lecture 07 prints both and checks the claim.
-RECOMMENDED_CONFIG = ablation_ladder()["+adv norm"]
+#: The package's recommended A2C: the top rung of the ladder, every fix together (8 environments, 32-step rollouts,
+#: 3 passes per rollout). Lecture 07 checks its solve rate on the ablation's seeds and on the fresh seeds of
+#: ``recommended_fresh_seeds``, which played no part in choosing it.
+RECOMMENDED_CONFIG = list(ablation_ladder().values())[-1]
+#: Seeds of ``recommended_fresh_seeds``: none of them was looked at while the recipe was put together.
+FRESH_SEEDS = tuple(range(10, 50))
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
@@ -112,8 +117,18 @@ EXPERIMENTS: dict[str, Experiment] = {
             name="ablation",
             description="From the seed, one fix at a time (cumulative): entropy bonus 0.01, "
                         "GAE 0.95, gradient clipping 0.5, linear LR decay, log-softmax, advantage normalisation, "
-                        f"8 environments with 32-step rollouts; {ABLATION_STEPS} environment steps each, 10 seeds.",
+                        f"8 environments with 32-step rollouts and 3 passes per rollout; {ABLATION_STEPS} environment steps "
+                        "each, 10 seeds.",
             configs=ablation_ladder(),
+            drop=SWEEP_DROP,
+        ),
+        Experiment(
+            name="recommended_fresh_seeds",
+            description=f"RECOMMENDED_CONFIG (the ablation's top rung) on {len(FRESH_SEEDS)} fresh seeds "
+                        f"{FRESH_SEEDS[0]}-{FRESH_SEEDS[-1]}, {ABLATION_STEPS} environment steps each: its solve rate "
+                        "beyond the ten seeds it was assembled on.",
+            configs={"recommended": RECOMMENDED_CONFIG},
+            seeds=FRESH_SEEDS,
             drop=SWEEP_DROP,
         ),
     ]

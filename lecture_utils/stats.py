@@ -15,7 +15,7 @@ from scipy import stats as scipy_stats
 __all__ = [
     "COLLAPSE_THRESHOLD", "smooth", "smoothed_curves", "median_band", "final_returns", "collapse_rate",
     "interquartile_mean", "bootstrap_ci", "summarize_final", "SOLVED_THRESHOLD", "steps_to_threshold", "solve_summary",
-    "curves_over_steps",
+    "curves_over_steps", "proportion_interval",
 ]
 
 #: A run counts as collapsed when its last-100-episode mean return is below this (a random policy scores ~22,
@@ -143,6 +143,21 @@ def solve_summary(table: pd.DataFrame, threshold: float = SOLVED_THRESHOLD, last
                          collapsed=int((group["final"] < COLLAPSE_THRESHOLD).sum()),
                          median_final=float(group["final"].median())))
     return pd.DataFrame(rows)
+
+
+def proportion_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a success rate (e.g. seeds solved out of seeds run), both ends in [0, 1].
+
+    Unlike the textbook ``p +- z sqrt(p(1-p)/n)`` it stays inside [0, 1] and is not zero-width at 0 or n successes,
+    which is exactly where a solve rate over ten seeds usually sits.
+    """
+    if trials < 1 or not 0 <= successes <= trials:
+        raise ValueError(f"need 0 <= successes <= trials and trials >= 1, got {successes} of {trials}")
+    z = float(scipy_stats.norm.ppf(0.5 + confidence / 2))
+    rate = successes / trials
+    centre = (rate + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * np.sqrt(rate * (1 - rate) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
 
 
 def curves_over_steps(table: pd.DataFrame, metric: str = "return", window: int = 50,

@@ -69,3 +69,18 @@ def test_curves_over_steps_holds_the_last_finished_episode():
     curve = curves_over_steps(table, window=1, steps=np.array([5, 10, 29, 30, 60, 70]))
     values = curve["return"].tolist()
     assert np.isnan(values[0]) and values[1:] == [1.0, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_proportion_interval_wilson():
+    from lecture_utils.stats import proportion_interval
+    # Reference values of the Wilson score interval (e.g. statsmodels' proportion_confint(method="wilson")).
+    low, high = proportion_interval(9, 10)
+    assert abs(low - 0.5958) < 1e-3 and abs(high - 0.9821) < 1e-3
+    low, high = proportion_interval(10, 10)
+    assert abs(high - 1.0) < 1e-12 and abs(low - 0.7225) < 1e-3
+    low, high = proportion_interval(0, 40)
+    assert abs(low) < 1e-12 and 0.05 < high < 0.1
+    narrow, wide = proportion_interval(36, 40, 0.8), proportion_interval(36, 40, 0.99)
+    assert wide[0] < narrow[0] < 0.9 < narrow[1] < wide[1]
+    with pytest.raises(ValueError):
+        proportion_interval(11, 10)
