@@ -115,7 +115,11 @@ SOLVED_THRESHOLD = 475.0
 
 def steps_to_threshold(table: pd.DataFrame, threshold: float = SOLVED_THRESHOLD, window: int = 100) -> pd.DataFrame:
     """Per run: the first episode at which the mean return of the last ``window`` episodes reaches ``threshold``,
-    and the environment steps taken up to and including it. Columns ``config, seed, episode, steps`` (NaN: never)."""
+    and the environment steps taken up to and including it. Columns ``config, seed, episode, steps`` (NaN: never).
+
+    The steps are the lengths of the finished episodes; with several environments stepped together the steps of the
+    episodes still running in the other environments are not counted (fewer than ``(num_envs - 1) * 500`` on
+    CartPole-v1, a few per cent of a typical run)."""
     rows = []
     for (config, seed), run in table.groupby(["config", "seed"], sort=False):
         run = run.sort_values("episode", kind="stable")

@@ -136,3 +136,18 @@ def test_gzip_has_no_timestamp():
     payload = encode_table(pd.DataFrame({"a": [1.0]}))
     assert payload[4:8] == b"\x00\x00\x00\x00"
     assert gzip.decompress(payload) == b"a\n1\n"
+
+
+def test_ablation_is_cumulative_and_fresh_seeds_are_fresh():
+    from lecture_utils.experiments import FRESH_SEEDS, RECOMMENDED_CONFIG, ablation_ladder
+
+    rungs = list(ablation_ladder().values())
+    for lower, higher in zip(rungs, rungs[1:]):
+        kept = {k: v for k, v in lower.changes_from_seed().items() if k in higher.changes_from_seed()}
+        assert kept == lower.changes_from_seed(), "every rung keeps the fixes below it"
+        assert higher != lower
+    assert RECOMMENDED_CONFIG in rungs and rungs[-1].num_envs > 1 and rungs[-1].rollout_steps is not None
+    # The fresh-seed data set measures the recipe on seeds that were not used to choose it.
+    assert not set(FRESH_SEEDS) & set(EXPERIMENTS["ablation"].seeds)
+    fresh = EXPERIMENTS["recommended_fresh_seeds"].configs
+    assert RECOMMENDED_CONFIG in fresh.values() and rungs[-1] in fresh.values()
