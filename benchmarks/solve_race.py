@@ -32,18 +32,36 @@ SB3_STEP_CAP = 500_000
 
 
 def race_package(seed: int) -> tuple[int | None, float | None]:
-    """Steps and seconds until the rolling-100 training return first reaches 475 (None: not within the budget)."""
-    stamps: list[float] = []
+    """Steps and seconds until the rolling-100 training return first reaches 475 (None: not within the budget).
+
+    The steps are those the trainer had taken when it logged the solving episode: with several environments, every
+    environment's steps up to the end of that rollout (as SB3's ``num_timesteps``), not just the finished episodes'.
+    """
+    from lecture_utils import make_agent
+
+    agent = make_agent(RECOMMENDED_CONFIG, 4, 2, seed)  # CartPole-v1: 4 observations, 2 actions
+    rollouts = [0]
+    update = agent.update
+
+    def counted_update(batch):
+        rollouts[0] += 1
+        return update(batch)
+
+    agent.update = counted_update
+    batch_steps = RECOMMENDED_CONFIG.num_envs * (RECOMMENDED_CONFIG.rollout_steps or 0)
+    stamps: list[tuple[float, int]] = []
     start = time.perf_counter()
-    history = train(RECOMMENDED_CONFIG, seed=seed, log_every=1, log=lambda _line: stamps.append(time.perf_counter())).history
+    # The log hook fires once per finished episode, after the update that followed it; stamps[k] is episode k's.
+    history = train(RECOMMENDED_CONFIG, seed=seed, log_every=1, agent=agent if batch_steps else None,
+                    log=lambda _line: stamps.append((time.perf_counter(), rollouts[0] * batch_steps))).history
     returns = history["return"].to_numpy()
     rolling = np.convolve(returns, np.ones(100) / 100, mode="valid")
     if not (rolling >= SOLVED).any():
         return None, None
     episode = int(np.argmax(rolling >= SOLVED)) + 99
-    steps = int(history["length"].to_numpy()[: episode + 1].sum())
-    # The log hook fires once per finished episode, after its update; stamps[k] belongs to episode k.
-    return steps, stamps[min(episode, len(stamps) - 1)] - start
+    stamp, steps_taken = stamps[min(episode, len(stamps) - 1)]
+    steps = steps_taken if batch_steps else int(history["length"].to_numpy()[: episode + 1].sum())
+    return steps, stamp - start
 
 
 def race_sb3(seed: int) -> tuple[int | None, float | None]:

@@ -79,10 +79,12 @@ def ablation_ladder(max_steps: int = ABLATION_STEPS) -> dict[str, A2CConfig]:
     return ladder
 
 
-#: The package's recommended A2C: the ladder up to advantage normalisation, one episode per update. Chosen on the
-#: ``ablation`` seeds, where it ends solved on 10 of 10 and the next rung (8 environments, 32-step rollouts) solves
-#: sooner but ends solved on fewer; ``recommended_fresh_seeds`` checks both on seeds that played no part in the choice.
-RECOMMENDED_CONFIG = ablation_ladder()["+adv norm"]
+#: The package's recommended A2C: the top rung of the ladder, every fix together (8 environments stepped with
+#: ``gymnasium.make_vec``, 32-step rollouts). On the ablation's seeds 0-9 the rung below it (``+adv norm``) looked
+#: better, 10/10 solved at the end against 7/10; on the 40 fresh seeds of ``recommended_fresh_seeds`` the order
+#: reversed (29/40 against 35/40), so over all 50 seeds the top rung ends solved more often, and it reaches 475 in
+#: fewer steps. Lecture 07 prints these counts with their intervals and checks them.
+RECOMMENDED_CONFIG = list(ablation_ladder().values())[-1]
 #: Seeds of ``recommended_fresh_seeds``: disjoint from the ablation's seeds 0-9.
 FRESH_SEEDS = tuple(range(10, 50))
 
@@ -120,9 +122,9 @@ EXPERIMENTS: dict[str, Experiment] = {
         ),
         Experiment(
             name="recommended_fresh_seeds",
-            description=f"RECOMMENDED_CONFIG ('+adv norm') and the ablation's top rung ('+8 envs') on "
+            description=f"The ablation's two best rungs, '+adv norm' and the top rung '+8 envs' (RECOMMENDED_CONFIG), on "
                         f"{len(FRESH_SEEDS)} fresh seeds {FRESH_SEEDS[0]}-{FRESH_SEEDS[-1]}, {ABLATION_STEPS} "
-                        "environment steps each: their solve rates beyond the ten seeds the recipe was chosen on.",
+                        "environment steps each: their solve rates beyond the ablation's ten seeds.",
             configs={name: config for name, config in ablation_ladder().items() if name in ("+adv norm", "+8 envs")},
             seeds=FRESH_SEEDS,
             drop=SWEEP_DROP,

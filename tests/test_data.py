@@ -146,7 +146,8 @@ def test_ablation_is_cumulative_and_fresh_seeds_are_fresh():
         kept = {k: v for k, v in lower.changes_from_seed().items() if k in higher.changes_from_seed()}
         assert kept == lower.changes_from_seed(), "every rung keeps the fixes below it"
         assert higher != lower
-    assert RECOMMENDED_CONFIG in rungs and rungs[-1].num_envs > 1 and rungs[-1].rollout_steps is not None
+    assert RECOMMENDED_CONFIG == rungs[-1] and RECOMMENDED_CONFIG.num_envs > 1
+    assert RECOMMENDED_CONFIG.rollout_steps is not None
     # The fresh-seed data set measures the recipe on seeds that were not used to choose it.
     assert not set(FRESH_SEEDS) & set(EXPERIMENTS["ablation"].seeds)
     fresh = EXPERIMENTS["recommended_fresh_seeds"].configs
