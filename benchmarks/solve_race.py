@@ -52,7 +52,7 @@ def race_package(seed: int) -> tuple[int | None, float | None]:
     stamps: list[tuple[float, int]] = []
     start = time.perf_counter()
     # The log hook fires once per finished episode, after the update that followed it; stamps[k] is episode k's.
-    history = train(RECOMMENDED_CONFIG, seed=seed, log_every=1, agent=agent if batch_steps else None,
+    history = train(RECOMMENDED_CONFIG, seed=seed, log_every=1, agent=agent,
                     log=lambda _line: stamps.append((time.perf_counter(), rollouts[0] * batch_steps))).history
     returns = history["return"].to_numpy()
     rolling = np.convolve(returns, np.ones(100) / 100, mode="valid")
