@@ -26,8 +26,7 @@ import torch  # noqa: E402
 from lecture_utils import train  # noqa: E402
 from lecture_utils.atomic import atomic_write_text  # noqa: E402
 from lecture_utils.experiments import RECOMMENDED_CONFIG  # noqa: E402
-
-SOLVED = 475.0
+from lecture_utils.stats import SOLVED_THRESHOLD as SOLVED, steps_to_threshold  # noqa: E402
 SB3_STEP_CAP = 500_000
 
 
@@ -51,17 +50,15 @@ def race_package(seed: int) -> tuple[int | None, float | None]:
     batch_steps = RECOMMENDED_CONFIG.num_envs * (RECOMMENDED_CONFIG.rollout_steps or 0)
     stamps: list[tuple[float, int]] = []
     start = time.perf_counter()
-    # The log hook fires once per finished episode, after the update that followed it; stamps[k] is episode k's.
+    # The log hook fires after the update that follows a finished episode.
     history = train(RECOMMENDED_CONFIG, seed=seed, log_every=1, agent=agent,
                     log=lambda _line: stamps.append((time.perf_counter(), rollouts[0] * batch_steps))).history
-    returns = history["return"].to_numpy()
-    rolling = np.convolve(returns, np.ones(100) / 100, mode="valid")
-    if not (rolling >= SOLVED).any():
+    reached = steps_to_threshold(history.assign(config="recommended", seed=seed), SOLVED).iloc[0]
+    if np.isnan(reached["episode"]):
         return None, None
-    episode = int(np.argmax(rolling >= SOLVED)) + 99
-    stamp, steps_taken = stamps[min(episode, len(stamps) - 1)]
-    steps = steps_taken if batch_steps else int(history["length"].to_numpy()[: episode + 1].sum())
-    return steps, stamp - start
+    # The rollout trainer logs every finished episode; the episodic one, like the seed, from episode 1 on.
+    stamp, steps_taken = stamps[int(reached["episode"]) - (0 if batch_steps else 1)]
+    return (steps_taken if batch_steps else int(reached["steps"])), stamp - start
 
 
 def race_sb3(seed: int) -> tuple[int | None, float | None]:
