@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="learning rates constant (seed) or decaying linearly to 0")
     train.add_argument("--stable-log-prob", action="store_true", help="log-softmax instead of log(p + 1e-8)")
     train.add_argument("--normalize-advantages", action="store_true", help="standardise advantages per batch")
+    train.add_argument("--ratio-clip", type=_optional(_number("eps", lambda v: 0 < v < 1, "a number in (0, 1), e.g. 0.2, or none")),
+                       default=None, help="PPO's clipped surrogate with this epsilon (seed: none)")
     train.add_argument("--num-envs", type=_whole(1, 8), default=1, help="environments stepped together (seed: 1)")
     train.add_argument("--rollout-steps", type=_optional(_whole(1, 16)), default=None,
                        help="learn every N steps of each env instead of after each episode (seed: none)")
@@ -125,7 +127,7 @@ def _run_train(args: argparse.Namespace) -> int:
                        critic_lr=args.lr, entropy_coef=args.entropy_coef, max_grad_norm=args.max_grad_norm,
                        gae_lambda=args.gae_lambda, lr_schedule=args.lr_schedule,
                        stable_log_prob=args.stable_log_prob, normalize_advantages=args.normalize_advantages,
-                       num_envs=args.num_envs, rollout_steps=args.rollout_steps,
+                       ratio_clip=args.ratio_clip, num_envs=args.num_envs, rollout_steps=args.rollout_steps,
                        implementation=args.implementation)
     make_env(config.env_id).close()  # an unknown or continuous-action id fails here, before any training
     out = check_writable(args.out)

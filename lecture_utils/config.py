@@ -68,6 +68,11 @@ class A2CConfig:
     rollout_steps: int | None = None
     """*(option)* Learn every ``rollout_steps`` steps of each environment (n-step rollouts, bootstrapped with V)
     instead of after every whole episode. Seed: whole episodes."""
+    ratio_clip: float | None = None
+    """*(option)* PPO's trust region: over the passes of one update, the actor maximises
+    ``mean(min(r A, clip(r, 1 - eps, 1 + eps) A))`` with ``r = pi(a|s) / pi_old(a|s)`` (``pi_old`` = the policy that
+    collected the batch), so no pass can push a probability more than a factor ``1 +- eps`` past it. Log-probabilities
+    by log-softmax. Seed: off (the plain ``-A log pi`` loss however far the passes move the policy)."""
     implementation: str = "numpy"
     """``"numpy"`` (fast, hand-written gradients) or ``"torch"`` (autograd; reproduces the seed bit for bit)."""
 
@@ -92,6 +97,8 @@ class A2CConfig:
             _real(self, "max_grad_norm", lambda v: v > 0, "a positive number, or none for no clipping")
         if self.gae_lambda is not None:
             _real(self, "gae_lambda", lambda v: 0.0 <= v <= 1.0, "a number in [0, 1], or none for the seed's G - V")
+        if self.ratio_clip is not None:
+            _real(self, "ratio_clip", lambda v: 0.0 < v < 1.0, "a number in (0, 1) such as 0.2, or none for no trust region")
         if self.max_steps is not None:
             _whole(self, "max_steps", minimum=1)
         if self.lr_schedule not in LR_SCHEDULES:

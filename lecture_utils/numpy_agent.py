@@ -203,25 +203,28 @@ class NumpyA2CAgent(A2CAgent):
         return adv
 
     def actor_loss_and_grad(self, x: NDArray[np.float32], actions: NDArray[np.int64],
-                            adv: NDArray[np.float32], with_loss: bool = True) -> float:
+                            adv: NDArray[np.float32], with_loss: bool = True,
+                            old_log_probs: NDArray[np.float32] | None = None) -> float:
         """Actor loss ``-mean(A log(pi(a|s)+eps)) - beta mean(H)`` on a minibatch; its gradient goes to ``actor.grad``.
 
+        ``x``: ``(B, obs_dim)``; ``actions``, ``adv``: ``(B,)``. With ``old_log_probs`` (``(B,)``, log pi_old of the
+        taken actions; needs ``config.ratio_clip``) the policy term is PPO's clipped surrogate instead.
         ``with_loss=False`` skips computing the loss (returns ``nan``): the gradient does not need it, and
         :meth:`update` reports only the last minibatch's loss.
         """
         taken = np.arange(x.shape[0]) * self.n_actions + np.asarray(actions)
-        return self._actor_step_grad(x, taken, adv, with_loss)
+        return self._actor_step_grad(x, taken, adv, with_loss, old_log_probs)
 
     def _actor_step_grad(self, x: NDArray[np.float32], taken: NDArray[np.intp], adv: NDArray[np.float32],
-                         with_loss: bool) -> float:
+                         with_loss: bool, old_log_probs: NDArray[np.float32] | None = None) -> float:
         """:meth:`actor_loss_and_grad` with the taken actions given as flat indices into the ``(B, A)`` probabilities.
 
         Flat indices (``row * A + action``, computed once per episode by :meth:`update`) replace the fancy
         ``[rows, actions]`` indexing, which costs more than the arithmetic on a 32 x 2 minibatch.
         """
         cfg = self.config
-        if cfg.stable_log_prob:
-            return self._actor_step_grad_log_softmax(x, taken, adv, with_loss)
+        if cfg.stable_log_prob or old_log_probs is not None:
+            return self._actor_step_grad_log_softmax(x, taken, adv, with_loss, old_log_probs)
         eps = np.float32(cfg.log_prob_eps)
         batch = x.shape[0]
         hidden, probs = self._probs(x)
@@ -243,7 +246,8 @@ class NumpyA2CAgent(A2CAgent):
         return loss
 
     def _actor_step_grad_log_softmax(self, x: NDArray[np.float32], taken: NDArray[np.intp],
-                                     adv: NDArray[np.float32], with_loss: bool) -> float:
+                                     adv: NDArray[np.float32], with_loss: bool,
+                                     old_log_probs: NDArray[np.float32] | None = None) -> float:
         """The actor step with ``log pi = log_softmax(logits)`` (the ``stable_log_prob`` option).
 
         Gradients with respect to the logits ``z``: ``d(-A log pi_a)/dz = -A (onehot_a - pi)`` and
@@ -255,10 +259,20 @@ class NumpyA2CAgent(A2CAgent):
         logits -= np.maximum.reduce(logits, axis=-1, keepdims=True)
         log_probs = logits - np.log(np.add.reduce(np.exp(logits), axis=-1, keepdims=True))
         probs = np.exp(log_probs)
-        scale = (adv / np.float32(batch))[:, None]
+        if old_log_probs is None:
+            weight = adv  # d(-A log pi_a)/dz = -A (onehot_a - pi)
+            loss = -float(np.mean(adv * log_probs.take(taken))) if with_loss else math.nan
+        else:
+            # Clipped surrogate -min(r A, clip(r) A): where the unclipped term is the smaller, its gradient
+            # d(-A r)/dz = -A r (onehot_a - pi), i.e. the log-prob gradient with weight A r; elsewhere 0.
+            ratio = np.exp(log_probs.take(taken) - old_log_probs)
+            eps = np.float32(cfg.ratio_clip)
+            unclipped, clipped = ratio * adv, np.clip(ratio, 1 - eps, 1 + eps) * adv
+            weight = np.where(unclipped <= clipped, unclipped, np.float32(0.0)).astype(np.float32)
+            loss = -float(np.mean(np.minimum(unclipped, clipped))) if with_loss else math.nan
+        scale = (weight / np.float32(batch))[:, None]
         d_logits = probs * scale
         d_logits.put(taken, d_logits.take(taken) - scale[:, 0])
-        loss = -float(np.mean(adv * log_probs.take(taken))) if with_loss else math.nan
         if cfg.entropy_coef > 0:
             entropy = -np.add.reduce(probs * log_probs, axis=-1, keepdims=True)
             d_logits += np.float32(cfg.entropy_coef / batch) * probs * (log_probs + entropy)
@@ -308,6 +322,12 @@ class NumpyA2CAgent(A2CAgent):
         advantage_std = 0.0
         last_pass = cfg.update_passes - 1
         episode_ends = episode.terminated | episode.truncated
+        old_log_probs = None
+        if cfg.ratio_clip is not None:  # log pi_old(a_t|s_t): the actor has not moved since it collected the batch
+            logits = self.actor.forward(obs)[1]
+            logits -= np.maximum.reduce(logits, axis=-1, keepdims=True)
+            logits -= np.log(np.add.reduce(np.exp(logits), axis=-1, keepdims=True))
+            old_log_probs = logits.take(flat_actions)
         for pass_index in range(cfg.update_passes):
             adv = self._advantages(obs, next_obs, episode.rewards, episode.terminated, returns32, episode_ends)
             if pass_index == 0:
@@ -315,7 +335,8 @@ class NumpyA2CAgent(A2CAgent):
             for start, stop, x, x_next, r, disc, taken in batches:
                 # Only the final minibatch's losses are reported, so only that one computes them.
                 final = pass_index == last_pass and stop >= length
-                loss = self._actor_step_grad(x, taken, adv[start:stop], final)
+                loss = self._actor_step_grad(x, taken, adv[start:stop], final,
+                                             None if old_log_probs is None else old_log_probs[start:stop])
                 if final:
                     actor_loss = loss
                 actor_norm_sum += _clip_(actor.grad, max_norm)

@@ -88,6 +88,10 @@ class TorchA2CAgent(A2CAgent):
         critic_norms: list[float] = []
         advantage_std = 0.0
         actor_loss = critic_loss = torch.zeros(())
+        old_log_probs = None
+        if cfg.ratio_clip is not None:  # log pi_old(a_t|s_t): the actor has not moved since it collected the batch
+            with torch.no_grad():
+                old_log_probs = torch.log_softmax(self.actor[:-1](obs), dim=-1).gather(1, act[:, None]).squeeze(-1)
         for pass_index in range(cfg.update_passes):
             adv = self._advantages(episode, returns, obs, next_obs, reward, 1.0 - not_done)
             if pass_index == 0:
@@ -95,14 +99,19 @@ class TorchA2CAgent(A2CAgent):
             for start in range(0, episode.length, cfg.batch_size):
                 batch = slice(start, start + cfg.batch_size)
                 # Actor: policy-gradient loss -mean(A * log pi(a|s)), minus the optional entropy bonus.
-                if cfg.stable_log_prob:  # log-softmax of the logits: exact where softmax rounds to 0 or 1
+                if cfg.stable_log_prob or old_log_probs is not None:  # log-softmax of the logits: exact where softmax rounds to 0 or 1
                     log_probs = torch.log_softmax(self.actor[:-1](obs[batch]), dim=-1)
                     probs = log_probs.exp()
                 else:
                     probs = self.actor(obs[batch])
                     log_probs = torch.log(probs + cfg.log_prob_eps)
                 log_prob_taken = log_probs.gather(1, act[batch, None]).squeeze(-1)
-                policy_loss = -(adv[batch] * log_prob_taken).mean()
+                if old_log_probs is None:
+                    policy_loss = -(adv[batch] * log_prob_taken).mean()
+                else:  # PPO's clipped surrogate: -mean(min(r A, clip(r, 1 - eps, 1 + eps) A)), r = pi / pi_old
+                    ratio = torch.exp(log_prob_taken - old_log_probs[batch])
+                    clipped = torch.clamp(ratio, 1.0 - cfg.ratio_clip, 1.0 + cfg.ratio_clip)
+                    policy_loss = -torch.minimum(ratio * adv[batch], clipped * adv[batch]).mean()
                 actor_loss = policy_loss
                 if cfg.entropy_coef > 0:
                     entropy = -(probs * log_probs).sum(-1).mean()

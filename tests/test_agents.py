@@ -101,7 +101,10 @@ def test_hand_written_gradients_match_autograd(entropy_coef):
                                      dict(stable_log_prob=True), dict(stable_log_prob=True, entropy_coef=0.05),
                                      dict(normalize_advantages=True),
                                      dict(stable_log_prob=True, normalize_advantages=True, gae_lambda=0.95,
-                                          entropy_coef=0.01, max_grad_norm=0.5)])
+                                          entropy_coef=0.01, max_grad_norm=0.5),
+                                     dict(ratio_clip=0.2),
+                                     dict(ratio_clip=0.1, stable_log_prob=True, normalize_advantages=True,
+                                          gae_lambda=0.95, entropy_coef=0.01, max_grad_norm=0.5, update_passes=8)])
 def test_options_agree_between_implementations(options):
     config = A2CConfig(**options)
     env = make_env(seed=4)
@@ -161,6 +164,47 @@ def test_log_softmax_gradients_match_autograd(entropy_coef):
     expected = torch.cat([p.grad.flatten() for p in ref.actor.parameters()]).numpy()
     np.testing.assert_allclose(fast.actor.grad, expected, rtol=1e-5, atol=1e-6)
     assert fast_loss == pytest.approx(loss.item(), abs=1e-6)
+
+
+@pytest.mark.parametrize("entropy_coef", [0.0, 0.05])
+def test_clipped_surrogate_gradients_match_autograd(entropy_coef):
+    rng = np.random.default_rng(8)
+    config = A2CConfig(entropy_coef=entropy_coef, ratio_clip=0.2)
+    fast, ref = NumpyA2CAgent(config, 4, 3, seed=6), TorchA2CAgent(config, 4, 3, seed=6)
+    x, actions, adv, _ = _random_batch(rng, batch=64)
+    log_probs = torch.log_softmax(ref.actor[:-1](torch.as_tensor(x)), dim=-1)
+    taken = log_probs.gather(1, torch.as_tensor(actions)[:, None]).squeeze(-1)
+    # Old policies whose ratios pi/pi_old spread over [0.5, 1.6]: inside the clip range, and outside on both sides.
+    ratio_target = rng.uniform(0.5, 1.6, size=64)
+    old = (taken.detach().numpy() - np.log(ratio_target)).astype(np.float32)
+    fast_loss = fast.actor_loss_and_grad(x, actions, adv, old_log_probs=old)
+    ratio = torch.exp(taken - torch.as_tensor(old))
+    a = torch.as_tensor(adv)
+    loss = -torch.minimum(ratio * a, torch.clamp(ratio, 0.8, 1.2) * a).mean()
+    loss = loss - entropy_coef * (-(log_probs.exp() * log_probs).sum(-1).mean())
+    loss.backward()
+    expected = torch.cat([p.grad.flatten() for p in ref.actor.parameters()]).numpy()
+    outside = ((ratio_target > 1.2) & (adv > 0)) | ((ratio_target < 0.8) & (adv < 0))
+    assert 5 < outside.sum() < 59, "the batch must exercise both the clipped and the unclipped branch"
+    np.testing.assert_allclose(fast.actor.grad, expected, rtol=1e-5, atol=1e-6)
+    assert fast_loss == pytest.approx(loss.item(), abs=1e-6)
+
+
+@pytest.mark.parametrize("agent_cls", IMPLEMENTATIONS)
+def test_ratio_clip_keeps_many_passes_near_the_old_policy(agent_cls):
+    """Twenty aggressive passes over one batch move the policy far; the clipped surrogate keeps it near pi_old."""
+    episode = rollout_episode(make_env(seed=2), TorchA2CAgent(A2CConfig(), 4, 2, 2).act)
+    moves = {}
+    for clip in (None, 0.05):
+        config = A2CConfig(ratio_clip=clip, stable_log_prob=True, normalize_advantages=True, update_passes=20,
+                           actor_lr=1e-2)
+        agent = agent_cls(config, 4, 2, 2)
+        before = agent.probabilities(episode.obs)
+        agent.update(episode)
+        after = agent.probabilities(episode.obs)
+        taken = np.arange(episode.length), episode.actions
+        moves[clip] = float(np.abs(np.log(after[taken] / before[taken])).mean())
+    assert moves[0.05] < 0.5 * moves[None]
 
 
 def test_linear_schedule_reaches_small_rates():

@@ -25,6 +25,7 @@ def test_train_writes_csv_and_score(tmp_path, capsys):
     (["--gamma", "1.2"], "--gamma"), (["--lr", "fast"], "--lr"), (["--lr", "-1"], "--lr"),
     (["--entropy-coef", "-0.1"], "--entropy-coef"), (["--max-grad-norm", "0"], "--max-grad-norm"),
     (["--gae-lambda", "2"], "--gae-lambda"), (["--env", "NotAnEnv-v0"], "--env"), (["--env", "Pendulum-v1"], "--env"),
+    (["--ratio-clip", "1.5"], "--ratio-clip"),
 ])
 def test_bad_input_one_line_exit_2_no_file(tmp_path, args, option):
     out = tmp_path / "never.csv"

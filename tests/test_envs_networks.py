@@ -70,7 +70,8 @@ def test_build_networks_leaves_global_rng_alone():
 
 @pytest.mark.parametrize("field, value", [("episodes", -1), ("episodes", 2.5), ("gamma", 0.0), ("gamma", 1.01),
                                           ("actor_lr", "abc"), ("entropy_coef", -0.1), ("max_grad_norm", 0.0),
-                                          ("gae_lambda", 1.5), ("implementation", "jax"), ("batch_size", 0)])
+                                          ("gae_lambda", 1.5), ("implementation", "jax"), ("batch_size", 0),
+                                          ("ratio_clip", 0.0), ("ratio_clip", 1.0)])
 def test_config_rejects_bad_values_naming_the_option(field, value):
     with pytest.raises(ConfigError, match="--" + field.replace("_", "-")):
         A2CConfig(**{field: value})
@@ -80,7 +81,7 @@ def test_config_defaults_are_the_seed():
     c = A2CConfig()
     assert (c.gamma, c.actor_lr, c.critic_lr, c.episodes, c.update_passes, c.batch_size, c.critic_steps) == \
         (0.99, 1e-3, 1e-3, 2000, 5, 32, 2)
-    assert (c.entropy_coef, c.max_grad_norm, c.gae_lambda, c.log_prob_eps) == (0.0, None, None, 1e-8)
+    assert (c.entropy_coef, c.max_grad_norm, c.gae_lambda, c.log_prob_eps, c.ratio_clip) == (0.0, None, None, 1e-8, None)
     assert c.changes_from_seed() == {}
     assert A2CConfig.from_dict(c.replace(entropy_coef=0.01).to_dict()).changes_from_seed() == {"entropy_coef": 0.01}
     with pytest.raises(ConfigError, match="unknown"):
