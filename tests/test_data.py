@@ -139,16 +139,22 @@ def test_gzip_has_no_timestamp():
 
 
 def test_ablation_is_cumulative_and_fresh_seeds_are_fresh():
-    from lecture_utils.experiments import FRESH_SEEDS, RECOMMENDED_CONFIG, ablation_ladder
+    from lecture_utils.experiments import (ABLATION_FIXES, FRESH_SEED_RUNGS, FRESH_SEEDS, RECOMMENDED_CONFIG,
+                                           ablation_ladder)
 
-    rungs = list(ablation_ladder().values())
-    for lower, higher in zip(rungs, rungs[1:]):
-        kept = {k: v for k, v in lower.changes_from_seed().items() if k in higher.changes_from_seed()}
-        assert kept == lower.changes_from_seed(), "every rung keeps the fixes below it"
-        assert higher != lower
-    assert RECOMMENDED_CONFIG == rungs[-1] and RECOMMENDED_CONFIG.num_envs > 1
-    assert RECOMMENDED_CONFIG.rollout_steps is not None
+    ladder = ablation_ladder()
+    rungs = list(ladder.values())
+    assert list(ladder) == [name for name, _ in ABLATION_FIXES]
+    for (name, change), lower, higher in zip(ABLATION_FIXES[1:], rungs, rungs[1:]):
+        assert higher == lower.replace(**change), f"{name} changes exactly its own fields and keeps the rest"
+        assert higher != lower, f"{name} changes something"
+    # Every fix the walk-through names is on the ladder, and all but the entropy bonus are in the final recipe.
+    final = RECOMMENDED_CONFIG
+    assert (final.gae_lambda, final.max_grad_norm, final.lr_schedule) == (0.95, 0.5, "linear")
+    assert final.stable_log_prob and final.normalize_advantages and final.ratio_clip == 0.2
+    assert final == rungs[-1] and final.num_envs > 1 and final.rollout_steps is not None
+    assert any(c.entropy_coef > 0 for c in rungs) and final.entropy_coef == 0
     # The fresh-seed data set measures the recipe on seeds that were not used to choose it.
     assert not set(FRESH_SEEDS) & set(EXPERIMENTS["ablation"].seeds)
     fresh = EXPERIMENTS["recommended_fresh_seeds"].configs
-    assert RECOMMENDED_CONFIG in fresh.values() and rungs[-1] in fresh.values()
+    assert list(fresh) == list(FRESH_SEED_RUNGS) and fresh[FRESH_SEED_RUNGS[-1]] == final
