@@ -71,8 +71,9 @@ class A2CConfig:
     ratio_clip: float | None = None
     """*(option)* PPO's trust region: over the passes of one update, the actor maximises
     ``mean(min(r A, clip(r, 1 - eps, 1 + eps) A))`` with ``r = pi(a|s) / pi_old(a|s)`` (``pi_old`` = the policy that
-    collected the batch), so no pass can push a probability more than a factor ``1 +- eps`` past it. Log-probabilities
-    by log-softmax. Seed: off (the plain ``-A log pi`` loss however far the passes move the policy)."""
+    collected the batch): a sample stops pulling once its ratio has left ``[1 - eps, 1 + eps]`` on the side its
+    advantage favours (a soft limit: other samples' steps can still move it). Log-probabilities by log-softmax.
+    Seed: off (the plain ``-A log pi`` loss, however far the passes move the policy)."""
     implementation: str = "numpy"
     """``"numpy"`` (fast, hand-written gradients) or ``"torch"`` (autograd; reproduces the seed bit for bit)."""
 

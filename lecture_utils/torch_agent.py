@@ -99,7 +99,7 @@ class TorchA2CAgent(A2CAgent):
             for start in range(0, episode.length, cfg.batch_size):
                 batch = slice(start, start + cfg.batch_size)
                 # Actor: policy-gradient loss -mean(A * log pi(a|s)), minus the optional entropy bonus.
-                if cfg.stable_log_prob or old_log_probs is not None:  # log-softmax of the logits: exact where softmax rounds to 0 or 1
+                if cfg.stable_log_prob or old_log_probs is not None:  # log-softmax: exact where softmax rounds to 0 or 1
                     log_probs = torch.log_softmax(self.actor[:-1](obs[batch]), dim=-1)
                     probs = log_probs.exp()
                 else:
