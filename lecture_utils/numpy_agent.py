@@ -137,6 +137,12 @@ class NumpyA2CAgent(A2CAgent):
         logits /= np.add.reduce(logits, axis=-1, keepdims=True)
         return hidden, logits
 
+    def _log_probs(self, x: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """Hidden activations and ``log pi = log_softmax(logits)``, ``(B, A)``: exact where the softmax rounds."""
+        hidden, logits = self.actor.forward(x)
+        logits -= np.maximum.reduce(logits, axis=-1, keepdims=True)
+        return hidden, logits - np.log(np.add.reduce(np.exp(logits), axis=-1, keepdims=True))
+
     def probabilities(self, obs: NDArray[np.floating]) -> NDArray[np.float32]:
         x = np.asarray(obs, dtype=np.float32)
         return self._probs(x.reshape(1, -1))[1][0] if x.ndim == 1 else self._probs(x)[1]
@@ -255,9 +261,7 @@ class NumpyA2CAgent(A2CAgent):
         """
         cfg = self.config
         batch = x.shape[0]
-        hidden, logits = self.actor.forward(x)
-        logits -= np.maximum.reduce(logits, axis=-1, keepdims=True)
-        log_probs = logits - np.log(np.add.reduce(np.exp(logits), axis=-1, keepdims=True))
+        hidden, log_probs = self._log_probs(x)
         probs = np.exp(log_probs)
         if old_log_probs is None:
             weight = adv  # d(-A log pi_a)/dz = -A (onehot_a - pi)
@@ -268,7 +272,7 @@ class NumpyA2CAgent(A2CAgent):
             ratio = np.exp(log_probs.take(taken) - old_log_probs)
             eps = np.float32(cfg.ratio_clip)
             unclipped, clipped = ratio * adv, np.clip(ratio, 1 - eps, 1 + eps) * adv
-            weight = np.where(unclipped <= clipped, unclipped, np.float32(0.0)).astype(np.float32)
+            weight = np.where(unclipped <= clipped, unclipped, np.float32(0.0))
             loss = -float(np.mean(np.minimum(unclipped, clipped))) if with_loss else math.nan
         scale = (weight / np.float32(batch))[:, None]
         d_logits = probs * scale
@@ -324,10 +328,7 @@ class NumpyA2CAgent(A2CAgent):
         episode_ends = episode.terminated | episode.truncated
         old_log_probs = None
         if cfg.ratio_clip is not None:  # log pi_old(a_t|s_t): the actor has not moved since it collected the batch
-            logits = self.actor.forward(obs)[1]
-            logits -= np.maximum.reduce(logits, axis=-1, keepdims=True)
-            logits -= np.log(np.add.reduce(np.exp(logits), axis=-1, keepdims=True))
-            old_log_probs = logits.take(flat_actions)
+            old_log_probs = self._log_probs(obs)[1].take(flat_actions)
         for pass_index in range(cfg.update_passes):
             adv = self._advantages(obs, next_obs, episode.rewards, episode.terminated, returns32, episode_ends)
             if pass_index == 0:
