@@ -21,6 +21,7 @@ import pandas as pd
 
 from .atomic import atomic_write_bytes, atomic_write_text
 from .config import A2CConfig
+from .cpu_path import cpu_path
 from .errors import DataError
 
 __all__ = ["DATA_DIR", "FLOAT_FORMAT", "encode_table", "write_dataset", "read_sidecar", "load_dataset",
@@ -114,6 +115,8 @@ def write_dataset(name: str, table: pd.DataFrame, *, description: str, configs: 
         "rebuild": rebuild_command(name),
         "code_fingerprint": code_fingerprint(),
         "versions": package_versions(),
+        # Another CPU path computes other last bits, and long runs part ways: say which path made this table.
+        "cpu_path": cpu_path(),
         "git_commit": _git_commit(),
         "date": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         **(dict(extra) if extra else {}),

@@ -1,7 +1,7 @@
 """The long experiments behind the lectures, each a named data set in ``data/``.
 
 ``make data`` (or ``python -m lecture_utils experiments [NAME ...]``) runs them. Every finished run is saved at once
-under ``data/.cache/`` (keyed by the code and the configuration), so an interrupted ``make data`` resumes where it
+under ``data/.cache/`` (keyed by the code, the CPU path and the configuration), so an interrupted ``make data`` resumes where it
 stopped and never recomputes a finished run; each data set is then written atomically with its provenance sidecar.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pandas as pd
 
 from .atomic import atomic_write_bytes
 from .config import A2CConfig
+from .cpu_path import cpu_path_key
 from .datasets import DATA_DIR, code_fingerprint, decode_table, encode_table, load_dataset, write_dataset
 from .errors import ConfigError
 from .sweep import RunSpec, run_sweep, tidy
@@ -168,7 +169,8 @@ def run_experiment(name: str, n_jobs: int = -1, force: bool = False, progress: b
     experiment = get_experiment(name)
     data_dir = Path(data_dir or DATA_DIR)
     seeds = list(experiment.seeds if seeds is None else seeds)
-    cache_dir = data_dir / ".cache" / name / code_fingerprint()[:16]
+    # A cached run is reused only by the same code on the same CPU path (another path computes other last bits).
+    cache_dir = data_dir / ".cache" / name / f"{code_fingerprint()[:16]}-{cpu_path_key()}"
     cache_dir.mkdir(parents=True, exist_ok=True)
     if force:
         for stale in cache_dir.glob("*.csv.gz"):
