@@ -110,11 +110,12 @@ def actor_gradient_norms(weights: dict[str, NDArray[np.floating]], episode: Epis
     n_actions = int(np.asarray(weights["actor.2.weight"]).shape[0])
     agent = agent_from_weights(weights, A2CConfig(implementation="torch"), obs_dim=episode.obs.shape[1],
                                n_actions=n_actions)
-    actor, critic = agent.actor, agent.critic  # type: ignore[attr-defined]
-    obs = torch.as_tensor(episode.obs)
+    # float64: the norms of stored weights then print the same on every CPU (float32 kernels differ in last bits).
+    actor, critic = agent.actor.double(), agent.critic.double()  # type: ignore[attr-defined]
+    obs = torch.as_tensor(episode.obs, dtype=torch.float64)
     actions = torch.as_tensor(episode.actions)
     with torch.no_grad():
-        returns = torch.as_tensor(discounted_returns(episode.rewards, gamma), dtype=torch.float32)
+        returns = torch.as_tensor(discounted_returns(episode.rewards, gamma), dtype=torch.float64)
         advantages = returns - critic(obs).squeeze(-1)
     params = list(actor.parameters())
 
@@ -157,7 +158,7 @@ def collapse_onset(returns: ArrayLike, threshold: float = COLLAPSE_THRESHOLD, wi
 def collapse_onsets(table: pd.DataFrame, threshold: float = COLLAPSE_THRESHOLD, window: int = 20) -> pd.DataFrame:
     """:func:`collapse_onset` of every run: columns ``config, seed, onset`` (``onset`` is NaN for runs that end well)."""
     rows = []
-    for (config, seed), run in table.sort_values("episode").groupby(["config", "seed"], sort=False):
+    for (config, seed), run in table.sort_values("episode", kind="stable").groupby(["config", "seed"], sort=False):
         onset = collapse_onset(run["return"].to_numpy(), threshold, window)
         rows.append(dict(config=config, seed=seed, onset=np.nan if onset is None else run["episode"].iloc[onset]))
     return pd.DataFrame(rows)
@@ -178,7 +179,9 @@ def find_crashes(table: pd.DataFrame, high: float = 100.0, threshold: float = CO
     ``recovered`` (bool) and ``recover_after`` (episodes from the crash to the first good block; NaN if none).
     """
     rows = []
-    for (config, seed), run in table.sort_values("episode").groupby(["config", "seed"], sort=False):
+    # Stable sort: the rows come out in table order on every CPU (NumPy's default quicksort runs SIMD sorting
+    # networks that order equal episodes differently on AVX-512, AVX2 and baseline CPUs).
+    for (config, seed), run in table.sort_values("episode", kind="stable").groupby(["config", "seed"], sort=False):
         r = run["return"].to_numpy(dtype=np.float64)
         episodes = run["episode"].to_numpy()
         if r.size < lookback + window:
@@ -311,7 +314,7 @@ def check_earliest_collapse(table: pd.DataFrame, seed: int, episode: int) -> boo
     if onsets.empty:
         print("no run in this table ends collapsed: nothing to find")
         return False
-    best = onsets.sort_values(["onset", "seed"]).iloc[0]
+    best = onsets.sort_values(["onset", "seed"], kind="stable").iloc[0]
     right_seed = int(seed) == int(best["seed"])
     right_episode = int(episode) == int(best["onset"])
     if right_seed and right_episode:
