@@ -101,17 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_experiments(args: argparse.Namespace) -> int:
-    from .experiments import EXPERIMENTS, get_experiment, run_experiment
+    from .experiments import check_data_set_name, describe_data_set, experiment_names, make_data_set
 
     if args.list:
-        for name, experiment in EXPERIMENTS.items():
-            print(f"{name}: {experiment.description}")
+        for name in experiment_names():
+            print(f"{name}: {describe_data_set(name)}")
         return 0
-    names = args.names or list(EXPERIMENTS)
+    names = args.names or experiment_names()
     for name in names:
-        get_experiment(name)  # every name is checked before anything runs
+        check_data_set_name(name)  # every name is checked before anything runs
     for name in names:
-        run_experiment(name, n_jobs=args.jobs or -1, force=args.force)
+        make_data_set(name, n_jobs=args.jobs or -1, force=args.force)
     return 0
 
 

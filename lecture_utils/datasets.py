@@ -50,9 +50,10 @@ def sidecar_path(name: str, data_dir: Path | None = None) -> Path:
     return Path(data_dir or DATA_DIR) / f"{name}.json"
 
 
-def encode_table(table: pd.DataFrame) -> bytes:
-    """The exact bytes stored for ``table``: CSV with :data:`FLOAT_FORMAT`, gzip with no timestamp or name."""
-    text = table.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+def encode_table(table: pd.DataFrame, float_format: str = FLOAT_FORMAT) -> bytes:
+    """The exact bytes stored for ``table``: CSV with ``float_format`` (default :data:`FLOAT_FORMAT`), gzip with no
+    timestamp or name."""
+    text = table.to_csv(index=False, float_format=float_format, lineterminator="\n")
     buffer = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as gz:
         gz.write(text.encode("utf-8"))
@@ -97,9 +98,9 @@ def _git_commit() -> str:
 
 def write_dataset(name: str, table: pd.DataFrame, *, description: str, configs: Mapping[str, A2CConfig],
                   seeds: Sequence[int], command: str, extra: Mapping[str, Any] | None = None,
-                  data_dir: Path | None = None) -> Path:
+                  data_dir: Path | None = None, float_format: str = FLOAT_FORMAT) -> Path:
     """Write ``data/<name>.csv.gz`` and its sidecar ``data/<name>.json``, each atomically (table first)."""
-    payload = encode_table(table)
+    payload = encode_table(table, float_format)
     path = table_path(name, data_dir)
     atomic_write_bytes(path, payload)
     sidecar = {

@@ -22,9 +22,11 @@ from .datasets import DATA_DIR, code_fingerprint, decode_table, encode_table, lo
 from .errors import ConfigError
 from .sweep import RunSpec, run_sweep, tidy
 from .history import EPISODE_COLUMNS
+from .snapshot_sets import SNAPSHOT_SETS, run_snapshot_set
 
 __all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "GAE_LAMBDAS", "ABLATION_STEPS", "ablation_ladder",
-           "ABLATION_FIXES", "RECOMMENDED_CONFIG", "FRESH_SEEDS", "FRESH_SEED_RUNGS", "get_experiment", "run_experiment", "load_experiment", "experiment_names"]
+           "ABLATION_FIXES", "RECOMMENDED_CONFIG", "FRESH_SEEDS", "FRESH_SEED_RUNGS", "get_experiment", "run_experiment", "load_experiment", "experiment_names",
+           "make_data_set", "check_data_set_name", "describe_data_set"]
 
 #: Entropy-bonus coefficients of the entropy sweep (0 is the seed).
 ENTROPY_COEFS = (0.0, 0.003, 0.01, 0.03, 0.1)
@@ -148,14 +150,37 @@ EXPERIMENTS: dict[str, Experiment] = {
 
 
 def experiment_names() -> list[str]:
-    return list(EXPERIMENTS)
+    """Every data set ``make data`` makes: the per-episode experiments, then the stored-weights sets."""
+    return list(EXPERIMENTS) + list(SNAPSHOT_SETS)
+
+
+def describe_data_set(name: str) -> str:
+    check_data_set_name(name)
+    return (EXPERIMENTS[name] if name in EXPERIMENTS else SNAPSHOT_SETS[name]).description
+
+
+def check_data_set_name(name: str) -> None:
+    """:class:`ConfigError` listing the valid names unless ``name`` is a data set ``make data`` can make."""
+    if name not in EXPERIMENTS and name not in SNAPSHOT_SETS:
+        raise ConfigError(f"unknown experiment {name!r}: choose from {', '.join(experiment_names())}")
 
 
 def get_experiment(name: str) -> Experiment:
     """The experiment called ``name``; :class:`ConfigError` listing the valid names if there is none."""
     if name not in EXPERIMENTS:
-        raise ConfigError(f"unknown experiment {name!r}: choose from {', '.join(EXPERIMENTS)}")
+        check_data_set_name(name)
+        raise ConfigError(f"{name!r} is a set of stored weights, not a per-episode experiment: "
+                          f"load it with lecture_utils.snapshot_sets.load_snapshots")
     return EXPERIMENTS[name]
+
+
+def make_data_set(name: str, n_jobs: int = -1, force: bool = False, progress: bool = True,
+                  data_dir: Path | None = None) -> Path:
+    """Make data set ``name``, of either kind (:func:`run_experiment` or :func:`run_snapshot_set`)."""
+    check_data_set_name(name)
+    if name in SNAPSHOT_SETS:  # a few seconds of training: always recomputed, nothing to resume
+        return run_snapshot_set(name, data_dir=data_dir, progress=progress)
+    return run_experiment(name, n_jobs=n_jobs, force=force, progress=progress, data_dir=data_dir)
 
 
 def _run_cache_path(cache_dir: Path, spec: RunSpec) -> Path:

@@ -44,6 +44,7 @@ from .returns import discounted_returns, gae_advantages, td_errors
 __all__ = [
     "ActorSnapshot",
     "CriticSnapshot",
+    "FrozenAgent",
     "sample_episodes",
     "advantage_sets",
     "episode_gradients",
@@ -173,6 +174,40 @@ class CriticSnapshot(_TwoLayerSnapshot):
         """``V(s)``: ``(B, D) -> (B,)`` (units: discounted reward)."""
         x = np.asarray(obs, dtype=np.float64).reshape(-1, self.w1.shape[1])
         return (np.maximum(x @ self.w1.T + self.b1, 0.0) @ self.w2.T + self.b2)[:, 0]
+
+
+class FrozenAgent:
+    """A trained actor and critic frozen in float64: it acts, scores and evaluates alike on every CPU.
+
+    A float32 agent's probabilities differ in their last bits between CPUs (BLAS and SIMD kernels), and now and then
+    that flips a sampled action; in float64 such a flip needs a uniform draw within about 1e-16 of a probability,
+    which does not happen in any lecture. Used wherever a lecture studies stored weights
+    (:func:`~lecture_utils.snapshot_sets.load_snapshots`); it has the acting side of :class:`A2CAgent`
+    (``act``, ``greedy_policy``, ``probabilities``, ``values``), so :func:`~lecture_utils.evaluation.evaluate` and
+    :func:`~lecture_utils.envs.rollout_episode` take it as they take an agent. It does not learn.
+    """
+
+    def __init__(self, weights: Mapping[str, ArrayLike], seed: int = 0) -> None:
+        """``weights`` as :meth:`A2CAgent.get_weights` gives them; ``seed`` seeds the acting random stream only."""
+        self.actor = ActorSnapshot.from_weights(weights, prefix="actor.")
+        self.critic = CriticSnapshot.from_weights(weights, prefix="critic.")
+        self.rng = np.random.RandomState(seed)
+
+    def probabilities(self, obs: ArrayLike) -> NDArray[np.float64]:
+        """``pi(.|s)``: ``(B, D) -> (B, A)`` or ``(D,) -> (A,)``."""
+        return self.actor.probabilities(obs)
+
+    def values(self, obs: ArrayLike) -> NDArray[np.float64]:
+        """``V(s)``: ``(B, D) -> (B,)`` (units: discounted reward)."""
+        return self.critic(obs)
+
+    def act(self, obs: ArrayLike) -> int:
+        """Sample ``a ~ pi(.|s)`` for one observation ``(D,)``, with one uniform draw from the agent's stream."""
+        return sample_action(self.actor.probabilities(obs), self.rng)
+
+    def greedy_policy(self, obs: ArrayLike) -> int:
+        """The most probable action for one observation ``(D,)``."""
+        return int(np.argmax(self.actor.probabilities(obs)))
 
 
 def sample_episodes(actor: ActorSnapshot | object, n_episodes: int, seed: int,
