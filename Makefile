@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh clone:
 #   make lectures   execute every notebook in notebooks/ in place (the main job)
-#   make test       unit tests, then nbval (strict) over every notebook
+#   make test       unit tests, then nbval (strict) over every notebook, on this CPU's own code path and again on
+#                   a forced baseline path (see BASELINE below)
 # Others: make data [DATA="name ..."], make bench, make clean-venv.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -18,7 +19,12 @@ export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: all venv lectures test unit nbval data bench clean-venv
+# The forced baseline CPU path (lecture_utils.cpu_path.BASELINE_PATH; a unit test checks the two agree): the oldest
+# x86-64 kernels of OpenBLAS, NumPy's SIMD dispatch, PyTorch and MKL, which compute other last bits than a modern
+# CPU's own. Every compared notebook output must hold on both paths. `make test-baseline` runs just that half.
+BASELINE := OPENBLAS_CORETYPE=Prescott NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2
+
+.PHONY: all venv lectures test unit nbval test-native test-baseline data bench clean-venv
 
 all: test
 
@@ -33,7 +39,18 @@ venv: $(STAMP)
 lectures: $(STAMP)
 	$(PY) tools/run_notebooks.py $(NOTEBOOKS)
 
-test: unit nbval
+test: test-native test-baseline
+
+test-native: unit nbval
+
+# Forcing x86-64 kernels needs an x86-64 CPU; elsewhere (Apple Silicon, ARM servers) this half says so and passes.
+test-baseline: $(STAMP)
+ifeq ($(shell uname -m),x86_64)
+	@echo "== the same suite on the forced baseline CPU path: $(BASELINE)"
+	env $(BASELINE) $(MAKE) --no-print-directory unit nbval
+else
+	@echo "test-baseline: forcing x86-64 kernels needs an x86-64 CPU; this is $$(uname -m), so only its own path was tested"
+endif
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests
