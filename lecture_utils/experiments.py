@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import platform
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +21,7 @@ import pandas as pd
 
 from .atomic import atomic_write_bytes
 from .config import A2CConfig
-from .cpu_path import cpu_path_key
+from .cpu_path import BASELINE_PATH, cpu_path_key
 from .datasets import DATA_DIR, code_fingerprint, decode_table, encode_table, load_dataset, write_dataset
 from .errors import ConfigError
 from .sweep import RunSpec, run_sweep, tidy
@@ -46,6 +50,9 @@ class Experiment:
     seeds: Sequence[int] = SEEDS
     drop: Sequence[str] = ()
     """Per-episode columns not stored (to keep ``data/`` small); the rest of EPISODE_COLUMNS are."""
+    forced_cpu_path: Mapping[str, str] | None = None
+    """Environment variables that force the CPU path the runs are made on (:mod:`.cpu_path`); None: the machine's
+    own path. ``make data`` runs such an experiment in a child process with these variables set."""
 
     @property
     def columns(self) -> list[str]:
@@ -111,6 +118,15 @@ EXPERIMENTS: dict[str, Experiment] = {
             description="The seed's A2C with the seed's hyperparameters, 2000 episodes, 10 seeds; per-episode "
                         "return, length, losses, policy entropy, gradient norms and advantage spread.",
             configs={"seed": A2CConfig()},
+        ),
+        Experiment(
+            name="a2c_seed_config_baseline_cpu",
+            description="The runs of a2c_seed_config (the seed's A2C, 2000 episodes, 10 seeds) computed again on the "
+                        "forced baseline CPU path (OpenBLAS Prescott kernels, no NumPy AVX2/AVX-512 dispatch, torch "
+                        "and MKL without AVX): what another CPU makes of the same seeds.",
+            configs={"seed": A2CConfig()},
+            drop=SWEEP_DROP,
+            forced_cpu_path=BASELINE_PATH,
         ),
         Experiment(
             name="entropy_sweep",
@@ -193,6 +209,12 @@ def run_experiment(name: str, n_jobs: int = -1, force: bool = False, progress: b
     """Make data set ``name`` (resuming from finished runs unless ``force``) and return the table's path."""
     experiment = get_experiment(name)
     data_dir = Path(data_dir or DATA_DIR)
+    forced = experiment.forced_cpu_path
+    if forced and any(os.environ.get(key) != value for key, value in forced.items()):
+        # The libraries read these variables once, when they load: only a fresh process can take the forced path.
+        if seeds is not None:
+            raise ConfigError(f"experiment {name!r} runs in a child process on its forced CPU path: give no seeds")
+        return _run_on_forced_path(name, forced, n_jobs, force, data_dir)
     seeds = list(experiment.seeds if seeds is None else seeds)
     # A cached run is reused only by the same code on the same CPU path (another path computes other last bits).
     cache_dir = data_dir / ".cache" / name / f"{code_fingerprint()[:16]}-{cpu_path_key()}"
@@ -218,6 +240,21 @@ def run_experiment(name: str, n_jobs: int = -1, force: bool = False, progress: b
         print(f"{name}: {len(table)} rows, {len(experiment.configs)} config(s) x {len(seeds)} seeds -> {path} "
               f"({time.perf_counter() - start:.0f} s)")
     return path
+
+
+def _run_on_forced_path(name: str, forced: Mapping[str, str], n_jobs: int, force: bool, data_dir: Path) -> Path:
+    """Make experiment ``name`` in a child process whose environment forces the CPU path ``forced``."""
+    if platform.machine() not in ("x86_64", "AMD64"):
+        raise ConfigError(f"experiment {name!r} is made on forced x86-64 kernels; this machine is "
+                          f"{platform.machine()}: make it on an x86-64 machine")
+    command = [sys.executable, "-m", "lecture_utils", "experiments", name] + (["--force"] if force else [])
+    if n_jobs > 0:
+        command += ["--jobs", str(n_jobs)]
+    env = {**os.environ, **forced, "LECTURE_DATA_DIR": str(data_dir)}
+    if subprocess.run(command, env=env).returncode != 0:
+        raise ConfigError(f"making {name!r} on its forced CPU path failed (see the messages above); run "
+                          f"`{' '.join(f'{k}={v!r}' for k, v in forced.items())} {' '.join(command[1:])}` to retry")
+    return data_dir / f"{name}.csv.gz"
 
 
 def load_experiment(name: str, data_dir: Path | None = None) -> pd.DataFrame:

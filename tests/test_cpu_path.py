@@ -48,3 +48,42 @@ def test_the_forced_baseline_is_really_taken():
     assert forced["torch_cpu_capability"] == "DEFAULT"
     assert forced["mkl_instructions"] == "SSE4_2"
     assert "OPENBLAS_CORETYPE=Prescott" in forced["forced_by"]
+
+
+def test_forced_path_experiment_runs_in_a_child_process_with_its_variables(tmp_path, monkeypatch):
+    from lecture_utils import experiments
+    from lecture_utils.errors import ConfigError
+
+    for key in CPU_PATH_VARIABLES:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr(experiments.platform, "machine", lambda: "x86_64")
+    calls = []
+
+    class Done:
+        returncode = 0
+
+    def fake_run(command, env):
+        calls.append((command, env))
+        return Done()
+
+    monkeypatch.setattr(experiments.subprocess, "run", fake_run)
+    path = experiments.run_experiment("a2c_seed_config_baseline_cpu", n_jobs=1, data_dir=tmp_path)
+    (command, env), = calls
+    assert command[1:] == ["-m", "lecture_utils", "experiments", "a2c_seed_config_baseline_cpu", "--jobs", "1"]
+    assert {k: env[k] for k in BASELINE_PATH} == dict(BASELINE_PATH) and env["LECTURE_DATA_DIR"] == str(tmp_path)
+    assert path == tmp_path / "a2c_seed_config_baseline_cpu.csv.gz"
+    Done.returncode = 1
+    with pytest.raises(ConfigError, match="forced CPU path failed"):
+        experiments.run_experiment("a2c_seed_config_baseline_cpu", data_dir=tmp_path)
+    monkeypatch.setattr(experiments.platform, "machine", lambda: "arm64")
+    with pytest.raises(ConfigError, match="x86-64"):
+        experiments.run_experiment("a2c_seed_config_baseline_cpu", data_dir=tmp_path)
+
+
+def test_the_baseline_data_set_was_made_on_the_baseline_path():
+    from lecture_utils.datasets import read_sidecar
+
+    recorded = read_sidecar("a2c_seed_config_baseline_cpu")["cpu_path"]
+    assert recorded["openblas_core"] in ("Prescott", "Katmai") and recorded["numpy_simd"].endswith("dispatch none")
+    assert recorded["torch_cpu_capability"] == "DEFAULT"
+    assert cpu_path_key(recorded) != cpu_path_key(read_sidecar("a2c_seed_config")["cpu_path"])
