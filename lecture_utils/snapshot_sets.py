@@ -70,7 +70,7 @@ SNAPSHOT_SETS: dict[str, SnapshotSet] = {
                 "04 seed 3": SnapshotRun(A2CConfig(), seed=3, episodes=tuple(range(25, 301, 25))),
                 "05 beta=0.1 seed 3": SnapshotRun(A2CConfig(entropy_coef=0.1), seed=3,
                                                   episodes=tuple(range(25, 301, 25))),
-                "07 seed 0": SnapshotRun(A2CConfig(), seed=0, episodes=(165, 465)),
+                "07 seed 0": SnapshotRun(A2CConfig(), seed=0, episodes=(100, 165, 465)),
             },
         ),
     ]
