@@ -60,10 +60,10 @@ SNAPSHOT_SETS: dict[str, SnapshotSet] = {
     for s in [
         SnapshotSet(
             name="lecture_snapshots",
-            description="Weights of the trained agents the lectures study: the seed's A2C on seed 1 after 50 and "
-                        "100 episodes (lecture 02), on seed 8 after 300 episodes (lecture 03), on seed 3 every 25 episodes to 300 (lecture 04), on seed 0 "
-                        "after 165 and 465 episodes (lecture 07), and with entropy bonus 0.1 on seed 3 every 25 "
-                        "episodes to 300 (lecture 05).",
+            description="Weights of the trained agents the lectures study, all of the seed's A2C: seed 1 after 50 "
+                        "and 100 episodes (lectures 02 and 06), seed 8 after 300 episodes (lecture 03), seed 3 every "
+                        "25 episodes to 300 (lecture 04), seed 0 after 100, 165 and 465 episodes (lecture 07), and "
+                        "with entropy bonus 0.1 on seed 3 every 25 episodes to 300 (lecture 05).",
             runs={
                 "02 seed 1": SnapshotRun(A2CConfig(), seed=1, episodes=(50, 100)),
                 "03 seed 8": SnapshotRun(A2CConfig(), seed=8, episodes=(300,)),
