@@ -6,15 +6,14 @@ destination (``os.replace`` is atomic on one file system). An interrupted run le
 from __future__ import annotations
 
 import os
+import secrets
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
 from .errors import ConfigError
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 __all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "check_writable"]
 
@@ -24,13 +23,20 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
     """Open a temporary file beside ``path``; on a clean exit it replaces ``path``, on an error it is deleted."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
+    # Mode 0o666 with the process's umask applied by the kernel, as for any ordinary file (mkstemp would make 0600);
+    # O_EXCL makes the name ours alone.
+    while True:
+        tmp_name = str(path.parent / f".tmp-{path.name}-{secrets.token_hex(6)}")
+        try:
+            fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary shared files
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -48,11 +54,33 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+#: Compressed suffixes a result file could be asked for: only gzip is written (``.gz``); the others are refused.
+OTHER_COMPRESSIONS = (".bz2", ".xz", ".zip", ".zst", ".tar")
+
+
 def check_writable(path: str | os.PathLike[str], option: str = "--out") -> Path:
-    """Fail early, with a :class:`ConfigError` naming ``option``, if ``path`` cannot be written; create its folder."""
+    """Fail early, with a :class:`ConfigError` naming ``option``, if ``path`` cannot be written; create its folder.
+
+    Refused: a folder (or a name ending in a path separator), an existing path that is not a regular file (a device
+    such as ``/dev/full``, a pipe, a socket: an atomic write would replace it), a link loop, a compression other
+    than gzip, and a folder that cannot be written.
+    """
+    text = os.fspath(path)
     path = Path(path)
-    if path.is_dir():
-        raise ConfigError(f"invalid {option} {str(path)!r}: it is a folder; give a file name such as runs/a2c.csv")
+    example = "give a file name such as runs/a2c.csv"
+    if path.is_dir() or text.endswith((os.sep, "/")):
+        raise ConfigError(f"invalid {option} {text!r}: it is a folder; {example}")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:  # a link loop, a path through a file, no permission to look
+        raise ConfigError(f"invalid {option} {text!r}: cannot use it ({exc.strerror or exc}); {example}") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise ConfigError(f"invalid {option} {text!r}: it exists and is not a regular file (a device, pipe or "
+                          f"socket), which a result file must not replace; {example}")
+    if path.suffix.lower() in OTHER_COMPRESSIONS:
+        raise ConfigError(f"invalid {option} {text!r}: {path.suffix} is not written here; use .csv, or .csv.gz for gzip")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-check-"):

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
-from typing import Callable, NoReturn, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 
-from .errors import LectureError
+from .errors import ConfigError, LectureError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["main", "build_parser"]
 
@@ -35,7 +40,7 @@ def _number(kind: str, check: Callable[[float], bool], what: str) -> Callable[[s
     return parse
 
 
-def _whole(minimum: int, example: int) -> Callable[[str], int]:
+def _whole(minimum: int, example: int, maximum: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -43,6 +48,9 @@ def _whole(minimum: int, example: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give one >= {minimum}, e.g. {example}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{text!r} is too small; give a whole number >= {minimum}, e.g. {example}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} is too large; give a whole number from {minimum} to {maximum}, "
+                                             f"e.g. {example}")
         return value
     parse.__name__ = "whole number"
     return parse
@@ -60,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train the seed's A2C (or a variant) and write the per-episode CSV")
-    train.add_argument("--seed", type=_whole(0, 0), default=0, help="one seed fixes everything (default 0)")
+    # NumPy's RandomState (the seed's action sampling) takes seeds below 2**32.
+    train.add_argument("--seed", type=_whole(0, 0, maximum=2**32 - 1), default=0,
+                       help="one seed fixes everything, 0 to 4294967295 (default 0)")
     train.add_argument("--episodes", type=_whole(1, 2000), default=2000, help="training episodes (seed: 2000)")
     train.add_argument("--env", default="CartPole-v1", help="Gymnasium id with a discrete action space")
     train.add_argument("--gamma", type=_number("gamma", lambda v: 0 < v <= 1, "a number in (0, 1], e.g. 0.99"),
@@ -88,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--greedy-eval", action="store_true", help="score the argmax policy instead of sampling")
     train.add_argument("--log-every", type=_whole(0, 50), default=50, help="progress line every N episodes (0: none)")
     train.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
-    train.add_argument("--out", default="runs/a2c.csv", help="per-episode CSV to write (default runs/a2c.csv)")
+    train.add_argument("--out", default="runs/a2c.csv",
+                       help="per-episode CSV to write, gzipped if it ends in .gz (default runs/a2c.csv)")
     train.set_defaults(handler=_run_train)
 
     experiments = commands.add_parser("experiments", help="make the data sets in data/ (all, or those named)")
@@ -116,7 +127,7 @@ def _run_experiments(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from .atomic import atomic_open, check_writable
+    from .atomic import check_writable
     from .config import A2CConfig
     from .envs import make_env
     from .evaluation import evaluate
@@ -132,14 +143,50 @@ def _run_train(args: argparse.Namespace) -> int:
     make_env(config.env_id).close()  # an unknown or continuous-action id fails here, before any training
     out = check_writable(args.out)
     result = train(config, seed=args.seed, progress=args.progress, log_every=args.log_every)
-    score = evaluate(result.agent, result.env, args.eval_episodes, greedy=args.greedy_eval)
     columns = [c for c in EPISODE_COLUMNS if c != "advantage_std"]  # the CSV's documented columns
-    with atomic_open(out, "w") as handle:
-        result.history[columns].to_csv(handle, index=False, lineterminator="\n")
+    # The table is written before the final evaluation, so that neither a Ctrl-C there nor a failed write loses it.
+    written = _write_table(result.history[columns], out)
+    print(f"Wrote {len(result.history)} episodes to {written}")
+    try:
+        score = evaluate(result.agent, result.env, args.eval_episodes, greedy=args.greedy_eval)
+    except KeyboardInterrupt:
+        print(f"python -m lecture_utils: interrupted during the final evaluation; the training table is in {written}",
+              file=sys.stderr)
+        return 130
     kind = "greedy" if args.greedy_eval else "sampled"
     print(f"Final score ({kind} actions): {score}")
-    print(f"Wrote {len(result.history)} episodes to {out}")
     return 0
+
+
+def _write_table(table: "pd.DataFrame", out: Path) -> Path:
+    """Write ``table`` to ``out`` atomically (gzip for ``.gz``); if that fails, keep it in a recovery file."""
+    import gzip
+    import io
+    import tempfile
+
+    from .atomic import atomic_write_bytes
+
+    text = table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    if out.suffix == ".gz":
+        buffer = io.BytesIO()
+        with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as handle:
+            handle.write(text)
+        text = buffer.getvalue()
+    try:
+        atomic_write_bytes(out, text)
+        return out
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+    fd, recovery = tempfile.mkstemp(prefix="a2c-run-", suffix=out.name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text)
+    except OSError:
+        Path(recovery).unlink(missing_ok=True)
+        raise ConfigError(f"cannot write --out {str(out)!r} ({reason}), nor a copy in {tempfile.gettempdir()}; "
+                          "free some space and train again") from None
+    raise ConfigError(f"cannot write --out {str(out)!r} ({reason}); the finished run is saved in {recovery}: "
+                      "move it where you want it")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

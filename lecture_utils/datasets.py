@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import subprocess
+import zlib
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -131,11 +132,15 @@ def read_sidecar(name: str, data_dir: Path | None = None) -> dict[str, Any]:
     path = sidecar_path(name, data_dir)
     fix = f"rebuild it with `{rebuild_command(name)}`"
     try:
-        return json.loads(path.read_text())
+        sidecar = json.loads(path.read_text())
     except FileNotFoundError:
         raise DataError(f"data set {name!r}: {path} is missing; {fix}") from None
     except (OSError, ValueError) as exc:
         raise DataError(f"data set {name!r}: {path} is unreadable ({exc.__class__.__name__}); {fix}") from None
+    if not isinstance(sidecar, dict):
+        raise DataError(f"data set {name!r}: {path} holds a JSON {type(sidecar).__name__}, not the sidecar's object; "
+                        f"{fix}")
+    return sidecar
 
 
 def load_dataset(name: str, expected_configs: Mapping[str, A2CConfig] | None = None,
@@ -153,13 +158,22 @@ def load_dataset(name: str, expected_configs: Mapping[str, A2CConfig] | None = N
         payload = path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"data set {name!r}: {path} is missing; {fix}") from None
+    except OSError as exc:  # a folder in its place, a link loop, no permission
+        raise DataError(f"data set {name!r}: {path} cannot be read ({exc.strerror or exc.__class__.__name__}); "
+                        f"{fix}") from None
     if hashlib.sha256(payload).hexdigest() != sidecar.get("sha256"):
         raise DataError(f"data set {name!r}: {path} does not match its recorded checksum (corrupt or edited); {fix}")
     try:
         table = decode_table(payload)
-    except (OSError, EOFError, ValueError, pd.errors.ParserError) as exc:
+    except (OSError, EOFError, ValueError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"data set {name!r}: {path} cannot be parsed ({exc.__class__.__name__}); {fix}") from None
-    missing = [c for c in list(required_columns) + list(sidecar.get("columns", [])) if c not in table.columns]
+    recorded_columns = sidecar.get("columns", [])
+    if not isinstance(recorded_columns, list) or not all(isinstance(c, str) for c in recorded_columns):
+        raise DataError(f"data set {name!r}: its sidecar's 'columns' is not a list of column names; {fix}")
+    if "rows" in sidecar and sidecar["rows"] != len(table):
+        raise DataError(f"data set {name!r}: {path} has {len(table)} rows, its sidecar records {sidecar['rows']!r}; "
+                        f"{fix}")
+    missing = [c for c in list(required_columns) + recorded_columns if c not in table.columns]
     if missing:
         raise DataError(f"data set {name!r}: {path} lacks column(s) {sorted(set(missing))}; {fix}")
     if expected_configs is not None:

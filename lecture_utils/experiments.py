@@ -13,6 +13,7 @@ import platform
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -226,7 +227,20 @@ def run_experiment(name: str, n_jobs: int = -1, force: bool = False, progress: b
     def save(spec: RunSpec, frame: pd.DataFrame) -> None:
         atomic_write_bytes(_run_cache_path(cache_dir, spec), encode_table(frame))
 
-    done = lambda spec: _run_cache_path(cache_dir, spec).exists()  # noqa: E731
+    def done(spec: RunSpec) -> bool:
+        """A finished run in the cache; a damaged entry (an interrupted disk, a hand edit) is discarded and rerun."""
+        path = _run_cache_path(cache_dir, spec)
+        if not path.exists():
+            return False
+        try:
+            decode_table(path.read_bytes())
+            return True
+        except (OSError, EOFError, ValueError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError):
+            if progress:
+                print(f"discarding a damaged cached run, to be recomputed: {path}")
+            path.unlink(missing_ok=True)
+            return False
+
     start = time.perf_counter()
     run_sweep(experiment.configs, seeds, n_jobs=n_jobs, progress=progress, on_result=save, skip=done)
     # Assemble from the cache, so fresh and resumed runs go through the same (rounded) encoding.

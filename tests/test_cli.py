@@ -1,5 +1,9 @@
+import errno
+import os
+import stat
 import subprocess
 import sys
+import tempfile
 
 import pandas as pd
 import pytest
@@ -43,3 +47,76 @@ def test_unwritable_output(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "lecture_utils", "train", "--episodes", "3",
                            "--out", str(blocker / "a.csv")], capture_output=True, text=True)
     assert proc.returncode == 2 and "--out" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def _train_args(out, *extra):
+    return ["train", "--episodes", "3", "--eval-episodes", "2", "--log-every", "0", *extra, "--out", str(out)]
+
+
+def _one_line_error(capsys, option):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and option in err[0], err
+    return err[0]
+
+
+def test_seed_beyond_numpy_range_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(_train_args(tmp_path / "a.csv", "--seed", str(2**32)))
+    assert info.value.code == 2
+    assert "4294967295" in _one_line_error(capsys, "--seed") and not (tmp_path / "a.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["folder/", "x.csv.bz2", "x.zip"])
+def test_output_names_that_cannot_be_a_csv_are_refused(tmp_path, capsys, name):
+    out = str(tmp_path / name) + ("/" if name.endswith("/") else "")
+    assert main(_train_args(out)) == 2
+    _one_line_error(capsys, "--out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_device_is_never_replaced(capsys):
+    before = os.stat("/dev/null")
+    assert main(_train_args("/dev/null")) == 2
+    assert "not a regular file" in _one_line_error(capsys, "--out")
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+
+
+def test_link_loop_is_refused(tmp_path, capsys):
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    assert main(_train_args(loop)) == 2
+    _one_line_error(capsys, "--out")
+
+
+def test_gz_output_is_gzip(tmp_path, capsys):
+    out = tmp_path / "run.csv.gz"
+    assert main(_train_args(out)) == 0
+    assert out.read_bytes()[:2] == b"\x1f\x8b" and len(pd.read_csv(out)) == 3
+
+
+def test_failed_write_keeps_the_finished_run(tmp_path, capsys, monkeypatch):
+    from lecture_utils import atomic
+
+    def disk_full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic, "atomic_write_bytes", disk_full)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert main(_train_args(tmp_path / "out" / "a.csv")) == 2
+    message = _one_line_error(capsys, "--out")
+    assert "No space left on device" in message
+    saved = [p for p in tmp_path.iterdir() if p.name.startswith("a2c-run-")]
+    assert len(saved) == 1 and str(saved[0]) in message and len(pd.read_csv(saved[0])) == 3
+
+
+def test_ctrl_c_in_the_final_evaluation_keeps_the_table(tmp_path, capsys, monkeypatch):
+    from lecture_utils import evaluation
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evaluation, "evaluate", interrupted)
+    out = tmp_path / "a.csv"
+    assert main(_train_args(out)) == 130
+    assert str(out) in capsys.readouterr().err and len(pd.read_csv(out)) == 3

@@ -2,6 +2,7 @@
 import gzip
 import hashlib
 import json
+import os
 import shutil
 
 import numpy as np
@@ -233,3 +234,58 @@ def test_ablation_is_cumulative_and_fresh_seeds_are_fresh():
     assert not set(FRESH_SEEDS) & set(EXPERIMENTS["ablation"].seeds)
     fresh = EXPERIMENTS["recommended_fresh_seeds"].configs
     assert list(fresh) == list(FRESH_SEED_RUNGS) and fresh[FRESH_SEED_RUNGS[-1]] == final
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", '"a string"', "3"])
+def test_sidecar_that_is_not_an_object(data_copy, content):
+    (data_copy / "a2c_seed_config.json").write_text(content)
+    assert "not the sidecar's object" in _message(data_copy)
+
+
+def test_table_path_is_a_folder_or_a_link_loop(data_copy):
+    path = data_copy / "a2c_seed_config.csv.gz"
+    path.unlink()
+    path.mkdir()
+    assert "cannot be read" in _message(data_copy)
+    path.rmdir()
+    path.symlink_to(path)
+    assert "cannot be read" in _message(data_copy)
+
+
+def test_garbage_with_a_matching_checksum(data_copy):
+    path = data_copy / "a2c_seed_config.csv.gz"
+    path.write_bytes(b"\x1f\x8b" + bytes(range(256)) * 4)
+    _fix_checksum(data_copy)
+    assert "cannot be parsed" in _message(data_copy)
+
+
+def test_row_count_and_columns_must_match_the_sidecar(data_copy):
+    sidecar_path = data_copy / "a2c_seed_config.json"
+    original = json.loads(sidecar_path.read_text())
+    sidecar_path.write_text(json.dumps(dict(original, rows=original["rows"] - 1)))
+    assert "rows" in _message(data_copy)
+    sidecar_path.write_text(json.dumps(dict(original, columns="return")))
+    assert "not a list of column names" in _message(data_copy)
+
+
+def test_damaged_cache_entry_is_discarded_and_recomputed(tmp_path, monkeypatch, capsys):
+    tiny = Experiment(name="tiny", description="test", seeds=(0, 1), configs={"a": A2CConfig(episodes=3)})
+    monkeypatch.setitem(EXPERIMENTS, "tiny", tiny)
+    path = run_experiment("tiny", n_jobs=1, progress=False, data_dir=tmp_path)
+    first = path.read_bytes()
+    cached = sorted((tmp_path / ".cache" / "tiny").rglob("a__*seed1.csv.gz"))[0]
+    cached.write_bytes(b"not gzip at all")
+    run_experiment("tiny", n_jobs=1, progress=True, data_dir=tmp_path)
+    assert "discarding a damaged cached run" in capsys.readouterr().out
+    assert path.read_bytes() == first and decode_table(cached.read_bytes()).shape[0] == 3
+
+
+def test_atomic_files_get_the_ordinary_mode(tmp_path):
+    from lecture_utils.atomic import atomic_write_text
+
+    old = os.umask(0o027)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o640 and not list(tmp_path.glob(".tmp-*"))
