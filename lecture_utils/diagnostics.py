@@ -92,13 +92,14 @@ def entropy_slope(p: ArrayLike) -> NDArray[np.float64]:
     return -np.log(p / (1 - p)) * p * (1 - p) + 0.0  # + 0.0 turns the -0.0 at p = 1/2 into 0.0
 
 
-def actor_gradient_norms(weights: dict[str, NDArray[np.floating]], episode: Episode, gamma: float = 0.99,
-                         batch_size: int = 32, log_prob_eps: float = 1e-8) -> pd.DataFrame:
+def actor_gradient_norms(weights: dict[str, NDArray[np.floating]], episode: Episode,
+                         config: A2CConfig | None = None) -> pd.DataFrame:
     """The two parts of the entropy-regularised actor gradient, minibatch by minibatch, on one recorded episode.
 
     With the actor and critic in ``weights`` (format of :meth:`A2CAgent.get_weights`) and the seed's Monte Carlo
-    advantages ``A_t = G_t - V(s_t)``, every minibatch of ``batch_size`` consecutive steps (as in the first update
-    pass) gives the global L2 norm, over all actor parameters, of the gradient of
+    advantages ``A_t = G_t - V(s_t)``, every minibatch of ``config.batch_size`` consecutive steps (as in the first
+    update pass; ``config`` defaults to the seed's, which also gives ``gamma`` and the ``eps`` of the log) gives the
+    global L2 norm, over all actor parameters, of the gradient of
 
     * the policy-gradient loss ``-mean(A_t log(pi(a_t|s_t) + eps))`` (``policy_grad_norm``), and
     * the mean entropy ``mean(H[pi(.|s_t)])`` (``entropy_grad_norm``); the bonus adds ``beta`` times this gradient.
@@ -107,6 +108,8 @@ def actor_gradient_norms(weights: dict[str, NDArray[np.floating]], episode: Epis
     """
     import torch
 
+    config = config or A2CConfig()
+    gamma, batch_size, log_prob_eps = config.gamma, config.batch_size, config.log_prob_eps
     n_actions = int(np.asarray(weights["actor.2.weight"]).shape[0])
     agent = agent_from_weights(weights, A2CConfig(implementation="torch"), obs_dim=episode.obs.shape[1],
                                n_actions=n_actions)
@@ -223,14 +226,16 @@ def align_on_events(table: pd.DataFrame, events: pd.DataFrame, metric: str, befo
     return pd.concat(frames, ignore_index=True)
 
 
-def actor_steps_per_update(length: ArrayLike, passes: int = 5, batch_size: int = 32) -> NDArray[np.int64]:
-    """Actor optimiser steps in the update after an episode of ``length`` steps: ``passes * ceil(length / batch)``.
+def actor_steps_per_update(length: ArrayLike, config: A2CConfig | None = None) -> NDArray[np.int64]:
+    """Actor optimiser steps in the update after an episode of ``length`` steps:
+    ``update_passes * ceil(length / batch_size)`` of ``config`` (default: the seed's).
 
     Same shape as ``length``. The seed takes 5 passes of minibatches of 32, so a 500-step episode gives 80 Adam steps
     and a 9-step one gives 5.
     """
+    config = config or A2CConfig()
     length = np.asarray(length, dtype=np.int64)
-    return passes * -(-length // batch_size)
+    return config.update_passes * -(-length // config.batch_size)
 
 
 @dataclass(frozen=True)

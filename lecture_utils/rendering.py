@@ -21,15 +21,7 @@ from typing import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-# pygame (used by Gymnasium's classic-control renderers) greets on stdout when imported, and on a Linux machine
-# without a display (a server, CI) SDL's video start-up writes "XDG_RUNTIME_DIR is invalid" to stderr at every
-# render. Neither belongs in a notebook. Rendering to arrays needs no video device, so where there is no display to
-# open a window on anyway, SDL gets its dummy driver. Settings the user has made are left alone.
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-
-from .envs import Episode, make_env, rollout_episode  # noqa: E402
+from .envs import Episode, make_env, rollout_episode
 
 __all__ = ["RenderedEpisode", "render_episode", "downscale", "frame_strip", "gif_bytes", "show_gif", "lean_controller"]
 
@@ -82,6 +74,19 @@ def downscale(frame: NDArray[np.uint8], width: int | None) -> NDArray[np.uint8]:
     return np.asarray(Image.fromarray(frame).resize((int(width), int(height)), Image.Resampling.BILINEAR))
 
 
+def _quiet_sdl() -> None:
+    """Keep pygame and SDL out of the notebook's output, before the first frame is drawn (not at import).
+
+    pygame (used by Gymnasium's classic-control renderers) greets on stdout when imported, and on a Linux machine
+    without a display (a server, CI) SDL's video start-up writes "XDG_RUNTIME_DIR is invalid" to stderr at every
+    render. Rendering to arrays needs no video device, so where there is no display to open a window on anyway, SDL
+    gets its dummy driver. Settings the user has made are left alone.
+    """
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+
 def render_episode(
     policy: Callable[[NDArray[np.float32]], int],
     seed: int | None = 0,
@@ -105,6 +110,7 @@ def render_episode(
     """
     if int(every) != every or every < 1:
         raise ValueError(f"every must be a whole number >= 1, got {every}")
+    _quiet_sdl()
     env = make_env(env_id, seed=seed, render_mode="rgb_array")
     frames: list[NDArray[np.uint8]] = []
     steps: list[int] = []

@@ -1,7 +1,6 @@
 """``setup(seed)``: the one call that opens every notebook and script."""
 from __future__ import annotations
 
-import os
 import random
 
 import numpy as np
@@ -13,13 +12,14 @@ __all__ = ["setup"]
 def setup(seed: int = 0, threads: int = 1, figures: bool = True) -> None:
     """Fix every source of randomness and the thread count; set the figure defaults.
 
-    Seeds Python's ``random``, NumPy's global generator and PyTorch; limits PyTorch to ``threads`` threads (one
-    thread makes float reductions, hence every number printed, identical run to run); and, if ``figures``, selects
+    Seeds Python's ``random``, NumPy's global generator and PyTorch (string hashing is fixed only when a process
+    starts, by the ``PYTHONHASHSEED`` variable, which the Makefile exports; nothing in the package depends on it);
+    limits PyTorch to ``threads`` threads (one thread makes float reductions, hence every number printed, identical
+    run to run); and, if ``figures``, selects
     matplotlib's inline-friendly defaults (small PNG figures, no noisy metadata). Environments and agents are seeded
     by the functions that create them, from the same seed. Returns nothing, so a notebook cell ending with it
     prints nothing.
     """
-    os.environ.setdefault("PYTHONHASHSEED", str(seed))
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -118,14 +118,29 @@ def test_options_agree_between_implementations(options):
     assert s_fast.advantage_std == pytest.approx(s_ref.advantage_std, rel=1e-4)
 
 
-def test_clipping_bounds_the_step():
+def test_clipping_bounds_the_gradient_norm():
+    """Clipping bounds the gradient handed to Adam (as clip_grad_norm_ does), not Adam's step, which is about lr per
+    parameter whatever the gradient's scale."""
+    from lecture_utils.numpy_agent import _clip_
+
+    rng = np.random.default_rng(0)
+    grad = rng.normal(size=114).astype(np.float32) * 10
+    norm = float(np.linalg.norm(grad))
+    assert _clip_(grad.copy(), None) == pytest.approx(norm, rel=1e-6)
+    clipped = grad.copy()
+    assert _clip_(clipped, 0.5) == pytest.approx(norm, rel=1e-6)  # reports the norm before clipping
+    assert np.linalg.norm(clipped) == pytest.approx(0.5, rel=1e-5)
+    np.testing.assert_allclose(clipped / np.linalg.norm(clipped), grad / norm, rtol=1e-5)  # same direction
+    small = grad / (10 * norm)  # norm 0.1, under the limit: untouched
+    untouched = small.copy()
+    _clip_(untouched, 0.5)
+    np.testing.assert_array_equal(untouched, small)
+    # In an update, clipping changes the weights (the clipped rows feed Adam's moments differently).
     episode = rollout_episode(make_env(seed=0), TorchA2CAgent(A2CConfig(), 4, 2, 0).act)
-    free, clipped = NumpyA2CAgent(A2CConfig(), 4, 2, 0), NumpyA2CAgent(A2CConfig(max_grad_norm=1e-3), 4, 2, 0)
-    start = clipped.actor.params.copy()
+    free, limited = NumpyA2CAgent(A2CConfig(), 4, 2, 0), NumpyA2CAgent(A2CConfig(max_grad_norm=1e-3), 4, 2, 0)
     free.update(episode)
-    clipped.update(episode)
-    assert not np.allclose(free.actor.params, clipped.actor.params)
-    assert not np.array_equal(start, clipped.actor.params)
+    limited.update(episode)
+    assert not np.allclose(free.actor.params, limited.actor.params)
 
 
 def test_sample_action_matches_numpy_choice():

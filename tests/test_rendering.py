@@ -10,8 +10,7 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from lecture_utils import make_env, rollout_episode  # noqa: E402
-from lecture_utils.rendering import (RenderedEpisode, downscale, frame_strip, gif_bytes, render_episode,  # noqa: E402
-                                     show_gif)
+from lecture_utils.rendering import downscale, frame_strip, gif_bytes, render_episode, show_gif  # noqa: E402
 
 
 def push_left(obs):
@@ -51,7 +50,8 @@ def test_render_episode_records_the_same_episode_as_rollout():
 def test_downscale_keeps_aspect_ratio():
     frame = np.zeros((400, 600, 3), dtype=np.uint8)
     assert downscale(frame, 240).shape == (160, 240, 3)
-    assert downscale(frame, None) is not None and downscale(frame, None).shape == (400, 600, 3)
+    same = downscale(frame, None)
+    assert same.shape == (400, 600, 3) and same.dtype == np.uint8 and np.array_equal(same, frame)
     assert downscale(frame, 1000).shape == (400, 600, 3)  # never upscales
 
 
@@ -87,7 +87,10 @@ def test_frame_strip_titles_each_panel_with_its_step():
     plt.close(fig)
     with pytest.raises(ValueError):
         frame_strip(np.zeros((3, 4, 4)))
-    assert isinstance(rendered, RenderedEpisode)
+    # every kept frame is a picture of the episode: one per `every` steps, first and last included
+    length = rendered.episode.length
+    assert rendered.steps.tolist() == [*range(0, length, 2), length] and len(rendered.frames) == len(rendered.steps)
+    assert rendered.frames[0].shape[1] == 60
 
 
 def test_lean_controller_reaches_the_time_limit():
