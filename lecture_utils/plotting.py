@@ -5,22 +5,31 @@ interquartile band, never one curve alone.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 
 from .stats import COLLAPSE_THRESHOLD, final_returns, median_band, smoothed_curves, summarize_final
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["plot_learning_curves", "plot_final_returns", "plot_metric_by_config"]
 
 
-def plot_learning_curves(table: pd.DataFrame, metric: str = "return", window: int = 50, ax: Axes | None = None,
+def _pyplot():
+    """matplotlib.pyplot, imported when the first figure is drawn (it costs most of a second at import)."""
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_learning_curves(table: pd.DataFrame, metric: str = "return", window: int = 50, ax: "Axes | None" = None,
                          configs: Sequence[str] | None = None, per_seed: bool = True,
-                         title: str | None = None) -> Axes:
+                         title: str | None = None) -> "Axes":
     """Per-seed smoothed traces (thin), median across seeds (thick) and 25-75% band, one colour per config."""
+    plt = _pyplot()
     ax = ax or plt.subplots()[1]
     configs = list(configs or table["config"].unique())
     curves = smoothed_curves(table[table["config"].isin(configs)], metric, window)
@@ -43,10 +52,10 @@ def plot_learning_curves(table: pd.DataFrame, metric: str = "return", window: in
     return ax
 
 
-def plot_final_returns(table: pd.DataFrame, last: int = 100, ax: Axes | None = None,
-                       threshold: float = COLLAPSE_THRESHOLD) -> Axes:
+def plot_final_returns(table: pd.DataFrame, last: int = 100, ax: "Axes | None" = None,
+                       threshold: float = COLLAPSE_THRESHOLD) -> "Axes":
     """Each seed's last-``last`` mean return as a dot, with the IQM and its 95% bootstrap CI, per config."""
-    ax = ax or plt.subplots()[1]
+    ax = ax or _pyplot().subplots()[1]
     final = final_returns(table, last)
     summary = summarize_final(table, last, threshold)
     configs = list(summary["config"])
@@ -64,8 +73,8 @@ def plot_final_returns(table: pd.DataFrame, last: int = 100, ax: Axes | None = N
     return ax
 
 
-def plot_metric_by_config(table: pd.DataFrame, metric: str, window: int = 50, ax: Axes | None = None,
-                          log: bool = False) -> Axes:
+def plot_metric_by_config(table: pd.DataFrame, metric: str, window: int = 50, ax: "Axes | None" = None,
+                          log: bool = False) -> "Axes":
     """Median across seeds (and 25-75% band) of a smoothed metric, one line per config, no per-seed traces."""
     ax = plot_learning_curves(table, metric, window, ax=ax, per_seed=False)
     if log:
@@ -76,6 +85,7 @@ def plot_metric_by_config(table: pd.DataFrame, metric: str, window: int = 50, ax
 def plot_network_maps(grids: dict[str, pd.DataFrame], axes=None):
     """Two rows of heatmaps from :func:`~lecture_utils.network_maps.network_grid` tables, one column per agent:
     the critic's V(s) (top, each map with its own colour scale) and the actor's P(push right) (bottom, 0 to 1)."""
+    plt = _pyplot()
     names = list(grids)
     if axes is None:
         fig, axes = plt.subplots(2, len(names), figsize=(3.0 * len(names), 5.2), squeeze=False,

@@ -10,7 +10,6 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import stats as scipy_stats
 
 __all__ = [
     "COLLAPSE_THRESHOLD", "smooth", "smoothed_curves", "median_band", "final_returns", "collapse_rate",
@@ -72,6 +71,8 @@ def collapse_rate(table: pd.DataFrame, last: int = 100, threshold: float = COLLA
 
 def interquartile_mean(values: ArrayLike, axis: int = -1) -> np.ndarray | float:
     """Mean of the middle 50% of the values (25% trimmed from each end): robust, yet uses half the data."""
+    from scipy import stats as scipy_stats  # loaded when first used: it costs half a second
+
     return scipy_stats.trim_mean(np.asarray(values, dtype=float), 0.25, axis=axis)
 
 
@@ -90,6 +91,8 @@ def bootstrap_ci(
     if data.size < 2 or np.all(data == data[0]):
         point = float(statistic(data)) if data.size else float("nan")
         return point, point
+    from scipy import stats as scipy_stats
+
     result = scipy_stats.bootstrap((data,), statistic, n_resamples=n_resamples, confidence_level=confidence,
                                    method="percentile", vectorized=True, rng=np.random.default_rng(seed))
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
@@ -157,6 +160,8 @@ def proportion_interval(successes: int, trials: int, confidence: float = 0.95) -
     """
     if trials < 1 or not 0 <= successes <= trials:
         raise ValueError(f"need 0 <= successes <= trials and trials >= 1, got {successes} of {trials}")
+    from scipy import stats as scipy_stats
+
     z = float(scipy_stats.norm.ppf(0.5 + confidence / 2))
     rate = successes / trials
     centre = (rate + z * z / (2 * trials)) / (1 + z * z / trials)
