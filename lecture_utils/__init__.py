@@ -5,7 +5,8 @@ Layers, each importing only those below it::
     returns (pure maths on arrays) -> envs, networks -> agents, trainer, evaluation
         -> experiments (sweeps, data sets with provenance, statistics) -> cli
 
-Plotting reads DataFrames and knows no trainer. Notebooks import from here only.
+Plotting reads DataFrames and knows no trainer. Notebooks import the common names from here and the specialised
+helpers of one lecture (diagnostics, GAE analysis, network maps, ...) from their modules.
 """
 from .agent import A2CAgent, UpdateStats, policy_entropy, sample_action
 from .config import A2CConfig
