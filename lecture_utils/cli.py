@@ -17,7 +17,9 @@ from .errors import ConfigError, LectureError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["main", "build_parser"]
+    from .config import A2CConfig
+
+__all__ = ["main", "build_parser", "config_from_args"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,37 +65,108 @@ def _optional(parse: Callable[[str], float]) -> Callable[[str], float | None]:
     return parse_or_none
 
 
+def _named_configs() -> dict[str, tuple[str, Callable[[], "A2CConfig"]]]:
+    def recommended():
+        from .experiments import RECOMMENDED_CONFIG
+        return RECOMMENDED_CONFIG
+
+    from .config import A2CConfig
+    return {"seed": ("the seed's A2C, A2CConfig()", A2CConfig),
+            "recommended": ("lecture 07's recipe, RECOMMENDED_CONFIG (300,000 steps)", recommended)}
+
+
+NAMED_CONFIGS = _named_configs()
+
+
+def _field_docs() -> dict[str, str]:
+    """First sentence of each A2CConfig field's docstring (the string under the field), read from the source."""
+    import ast
+    import inspect
+
+    from . import config as config_module
+
+    docs: dict[str, str] = {}
+    for node in ast.walk(ast.parse(inspect.getsource(config_module))):
+        if isinstance(node, ast.ClassDef) and node.name == "A2CConfig":
+            body = node.body
+            for item, after in zip(body, body[1:]):
+                if (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+                        and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                        and isinstance(after.value.value, str)):
+                    text = " ".join(after.value.value.split()).replace("``", "").replace("*(option)* ", "")
+                    docs[item.target.id] = text.split(". ")[0].rstrip(".")
+    return docs
+
+
+def _choices() -> dict[str, tuple[str, ...]]:
+    from .config import IMPLEMENTATIONS, LR_SCHEDULES
+    return {"lr_schedule": LR_SCHEDULES, "implementation": IMPLEMENTATIONS}
+
+
+CHOICES = _choices()
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    """One option per A2CConfig field: ``--field-name``, typed by the field's annotation, documented by its
+    docstring. Values are checked by ``A2CConfig.validate``; options not given keep the --config's value."""
+    import dataclasses
+
+    from .config import A2CConfig, option_name
+
+    docs = _field_docs()
+    for field in dataclasses.fields(A2CConfig):
+        kind = str(field.type)
+        optional = "None" in kind
+        names = [option_name(field.name)] + (["--env"] if field.name == "env_id" else [])
+        help_text = f"{docs.get(field.name, field.name)} (seed: {field.default})"
+        if kind == "bool":
+            parser.add_argument(*names, dest=field.name, action=argparse.BooleanOptionalAction,
+                                default=argparse.SUPPRESS, help=help_text)
+            continue
+        convert: Callable[[str], object] = int if kind.startswith("int") else float if kind.startswith("float") else str
+        parse = _or_none(convert, field.name) if optional else _typed(convert, field.name)
+        parser.add_argument(*names, dest=field.name, type=parse, default=argparse.SUPPRESS,
+                            choices=CHOICES.get(field.name), help=help_text + (" ('none' switches it off)" if optional else ""))
+
+
+def _typed(convert: Callable[[str], object], name: str) -> Callable[[str], object]:
+    def parse(text: str) -> object:
+        try:
+            return convert(text)
+        except ValueError:
+            kind = {int: "a whole number", float: "a number"}.get(convert, "a value")  # type: ignore[call-overload]
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+    parse.__name__ = name
+    return parse
+
+
+def _or_none(convert: Callable[[str], object], name: str) -> Callable[[str], object]:
+    typed = _typed(convert, name)
+
+    def parse(text: str) -> object:
+        return None if text.lower() in ("none", "off") else typed(text)
+    parse.__name__ = name
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m lecture_utils", description="A2C on Gymnasium, as in the lectures.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    train = commands.add_parser("train", help="train the seed's A2C (or a variant) and write the per-episode CSV")
+    train = commands.add_parser(
+        "train", help="train the seed's A2C (or a variant) and write the per-episode CSV",
+        description="Every option from --env-id to --implementation is a field of A2CConfig (lecture_utils.config), "
+                    "with its default and its docstring: the seed's algorithm unless you change it.")
     # NumPy's RandomState (the seed's action sampling) takes seeds below 2**32.
     train.add_argument("--seed", type=_whole(0, 0, maximum=2**32 - 1), default=0,
                        help="one seed fixes everything, 0 to 4294967295 (default 0)")
-    train.add_argument("--episodes", type=_whole(1, 2000), default=2000, help="training episodes (seed: 2000)")
-    train.add_argument("--env", default="CartPole-v1", help="Gymnasium id with a discrete action space")
-    train.add_argument("--gamma", type=_number("gamma", lambda v: 0 < v <= 1, "a number in (0, 1], e.g. 0.99"),
-                       default=0.99, help="discount factor (seed: 0.99)")
-    train.add_argument("--lr", type=_number("lr", lambda v: v > 0, "a positive number, e.g. 1e-3"), default=1e-3,
-                       help="Adam learning rate of both networks (seed: 1e-3)")
-    train.add_argument("--entropy-coef", type=_number("coef", lambda v: v >= 0, "a number >= 0, e.g. 0.01"),
-                       default=0.0, help="entropy bonus beta (seed: 0, off)")
-    train.add_argument("--max-grad-norm", type=_optional(_number("norm", lambda v: v > 0, "a positive number, e.g. 0.5, or none")),
-                       default=None, help="clip gradients to this L2 norm (seed: none)")
-    train.add_argument("--gae-lambda", type=_optional(_number("lambda", lambda v: 0 <= v <= 1, "a number in [0, 1], e.g. 0.95, or none")),
-                       default=None, help="use GAE(lambda) advantages (seed: none, i.e. G - V)")
-    train.add_argument("--lr-schedule", choices=["constant", "linear"], default="constant",
-                       help="learning rates constant (seed) or decaying linearly to 0")
-    train.add_argument("--stable-log-prob", action="store_true", help="log-softmax instead of log(p + 1e-8)")
-    train.add_argument("--normalize-advantages", action="store_true", help="standardise advantages per batch")
-    train.add_argument("--ratio-clip", type=_optional(_number("eps", lambda v: 0 < v < 1, "a number in (0, 1), e.g. 0.2, or none")),
-                       default=None, help="PPO's clipped surrogate with this epsilon (seed: none)")
-    train.add_argument("--num-envs", type=_whole(1, 8), default=1, help="environments stepped together (seed: 1)")
-    train.add_argument("--rollout-steps", type=_optional(_whole(1, 16)), default=None,
-                       help="learn every N steps of each env instead of after each episode (seed: none)")
-    train.add_argument("--implementation", choices=["numpy", "torch"], default="numpy",
-                       help="numpy (fast, default) or torch (autograd, bit-identical to the seed script)")
+    train.add_argument("--config", choices=list(NAMED_CONFIGS), default="seed",
+                       help="start from a configuration of the lectures: " + "; ".join(
+                           f"{name}: {what}" for name, (what, _) in NAMED_CONFIGS.items()) + ". Options given "
+                            "change it field by field (default: seed)")
+    _add_config_options(train)
+    train.add_argument("--lr", type=_number("lr", lambda v: v > 0, "a positive number, e.g. 1e-3"),
+                       default=argparse.SUPPRESS, help="set --actor-lr and --critic-lr together")
     train.add_argument("--eval-episodes", type=_whole(1, 100), default=100, help="episodes of the final score (100)")
     train.add_argument("--greedy-eval", action="store_true", help="score the argmax policy instead of sampling")
     train.add_argument("--log-every", type=_whole(0, 50), default=50, help="progress line every N episodes (0: none)")
@@ -126,6 +199,21 @@ def _run_experiments(args: argparse.Namespace) -> int:
     return 0
 
 
+def config_from_args(args: argparse.Namespace) -> "A2CConfig":
+    """The ``--config`` named configuration with every config option the user gave applied (``--lr`` sets both
+    learning rates unless one is given on its own); :class:`ConfigError` naming the option if a value is invalid."""
+    import dataclasses
+
+    from .config import A2CConfig
+
+    fields = {f.name for f in dataclasses.fields(A2CConfig)}
+    given = {name: value for name, value in vars(args).items() if name in fields}
+    if "lr" in vars(args):
+        given.setdefault("actor_lr", args.lr)
+        given.setdefault("critic_lr", args.lr)
+    return NAMED_CONFIGS[args.config][1]().replace(**given)  # validate() names any bad option in one line
+
+
 def _run_train(args: argparse.Namespace) -> int:
     from .atomic import check_writable
     from .config import A2CConfig
@@ -134,12 +222,7 @@ def _run_train(args: argparse.Namespace) -> int:
     from .history import EPISODE_COLUMNS
     from .trainer import train
 
-    config = A2CConfig(env_id=args.env, episodes=args.episodes, gamma=args.gamma, actor_lr=args.lr,
-                       critic_lr=args.lr, entropy_coef=args.entropy_coef, max_grad_norm=args.max_grad_norm,
-                       gae_lambda=args.gae_lambda, lr_schedule=args.lr_schedule,
-                       stable_log_prob=args.stable_log_prob, normalize_advantages=args.normalize_advantages,
-                       ratio_clip=args.ratio_clip, num_envs=args.num_envs, rollout_steps=args.rollout_steps,
-                       implementation=args.implementation)
+    config = config_from_args(args)
     make_env(config.env_id).close()  # an unknown or continuous-action id fails here, before any training
     out = check_writable(args.out)
     result = train(config, seed=args.seed, progress=args.progress, log_every=args.log_every)

@@ -123,3 +123,33 @@ def test_ctrl_c_in_the_final_evaluation_keeps_the_table(tmp_path, capsys, monkey
     out = tmp_path / "a.csv"
     assert main(_train_args(out)) == 130
     assert str(out) in capsys.readouterr().err and len(pd.read_csv(out)) == 3
+
+
+def test_every_config_field_is_an_option_with_its_default():
+    import dataclasses
+
+    from lecture_utils.cli import build_parser, config_from_args
+    from lecture_utils.config import A2CConfig, option_name
+
+    parser = build_parser()
+    train = parser._subparsers._group_actions[0].choices["train"]
+    options = {s for action in train._actions for s in action.option_strings}
+    for field in dataclasses.fields(A2CConfig):
+        assert option_name(field.name) in options, field.name
+    assert config_from_args(parser.parse_args(["train"])) == A2CConfig()
+
+
+def test_named_configs_and_overrides():
+    from lecture_utils.cli import build_parser, config_from_args
+    from lecture_utils.experiments import RECOMMENDED_CONFIG
+
+    parse = lambda *args: config_from_args(build_parser().parse_args(["train", *args]))  # noqa: E731
+    assert parse("--config", "recommended") == RECOMMENDED_CONFIG
+    assert parse("--config", "recommended", "--max-steps", "1000") == RECOMMENDED_CONFIG.replace(max_steps=1000)
+    assert parse("--config", "recommended", "--no-normalize-advantages").normalize_advantages is False
+    both = parse("--lr", "0.01")
+    assert (both.actor_lr, both.critic_lr) == (0.01, 0.01)
+    one = parse("--lr", "0.01", "--actor-lr", "0.02")
+    assert (one.actor_lr, one.critic_lr) == (0.02, 0.01)
+    assert parse("--gae-lambda", "0.9", "--max-grad-norm", "none").gae_lambda == 0.9
+    assert parse("--env", "Acrobot-v1").env_id == "Acrobot-v1"
