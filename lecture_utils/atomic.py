@@ -61,13 +61,16 @@ OTHER_COMPRESSIONS = (".bz2", ".xz", ".zip", ".zst", ".tar")
 def check_writable(path: str | os.PathLike[str], option: str = "--out") -> Path:
     """Fail early, with a :class:`ConfigError` naming ``option``, if ``path`` cannot be written; create its folder.
 
-    Refused: a folder (or a name ending in a path separator), an existing path that is not a regular file (a device
-    such as ``/dev/full``, a pipe, a socket: an atomic write would replace it), a link loop, a compression other
-    than gzip, and a folder that cannot be written.
+    Refused: an empty name, a folder (or a name ending in a path separator), an existing path that is not a regular
+    file (a device such as ``/dev/full``, a pipe, a socket: an atomic write would replace it), a link loop, a
+    compression other than gzip, and a folder that cannot be written. A link to a file is followed: the returned
+    path is its target, so the write goes through the link instead of replacing it.
     """
     text = os.fspath(path)
     path = Path(path)
     example = "give a file name such as runs/a2c.csv"
+    if not text:
+        raise ConfigError(f"invalid {option} '': it is empty; {example}")
     if path.is_dir() or text.endswith((os.sep, "/")):
         raise ConfigError(f"invalid {option} {text!r}: it is a folder; {example}")
     try:
@@ -81,6 +84,8 @@ def check_writable(path: str | os.PathLike[str], option: str = "--out") -> Path:
                           f"socket), which a result file must not replace; {example}")
     if path.suffix.lower() in OTHER_COMPRESSIONS:
         raise ConfigError(f"invalid {option} {text!r}: {path.suffix} is not written here; use .csv, or .csv.gz for gzip")
+    if path.is_symlink():  # write through a link to its target; replacing the link itself would surprise
+        path = path.resolve()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-check-"):

@@ -166,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "change it field by field (default: seed)")
     _add_config_options(train)
     train.add_argument("--lr", type=_number("lr", lambda v: v > 0, "a positive number, e.g. 1e-3"),
-                       default=argparse.SUPPRESS, help="set --actor-lr and --critic-lr together")
+                       default=argparse.SUPPRESS,
+                       help="set --actor-lr and --critic-lr together (either given on its own wins over --lr)")
     train.add_argument("--eval-episodes", type=_whole(1, 100), default=100, help="episodes of the final score (100)")
     train.add_argument("--greedy-eval", action="store_true", help="score the argmax policy instead of sampling")
     train.add_argument("--log-every", type=_whole(0, 50), default=50, help="progress line every N episodes (0: none)")
@@ -188,7 +189,9 @@ def _run_experiments(args: argparse.Namespace) -> int:
     from .experiments import check_data_set_name, describe_data_set, experiment_names, make_data_set
 
     if args.list:
-        for name in experiment_names():
+        for name in args.names:
+            check_data_set_name(name)
+        for name in args.names or experiment_names():
             print(f"{name}: {describe_data_set(name)}")
         return 0
     names = args.names or experiment_names()
@@ -250,7 +253,7 @@ def _write_table(table: "pd.DataFrame", out: Path) -> Path:
     from .atomic import atomic_write_bytes
 
     text = table.to_csv(index=False, lineterminator="\n").encode("utf-8")
-    if out.suffix == ".gz":
+    if out.suffix.lower() == ".gz":
         buffer = io.BytesIO()
         with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as handle:
             handle.write(text)

@@ -153,3 +153,25 @@ def test_named_configs_and_overrides():
     assert (one.actor_lr, one.critic_lr) == (0.02, 0.01)
     assert parse("--gae-lambda", "0.9", "--max-grad-norm", "none").gae_lambda == 0.9
     assert parse("--env", "Acrobot-v1").env_id == "Acrobot-v1"
+
+
+def test_output_through_a_link_writes_the_target(tmp_path, capsys):
+    target = tmp_path / "real.csv"
+    target.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    assert main(_train_args(link)) == 0
+    assert link.is_symlink() and len(pd.read_csv(target)) == 3
+
+
+def test_empty_output_name_and_upper_case_gz(tmp_path, capsys):
+    assert main(_train_args("")) == 2
+    assert "empty" in _one_line_error(capsys, "--out")
+    out = tmp_path / "run.csv.GZ"
+    assert main(_train_args(out)) == 0
+    assert out.read_bytes()[:2] == b"\x1f\x8b"
+
+
+def test_experiments_list_checks_the_names(capsys):
+    assert main(["experiments", "--list", "nosuch"]) == 2
+    assert "unknown experiment" in _one_line_error(capsys, "nosuch")
