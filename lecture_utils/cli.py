@@ -58,13 +58,6 @@ def _whole(minimum: int, example: int, maximum: int | None = None) -> Callable[[
     return parse
 
 
-def _optional(parse: Callable[[str], float]) -> Callable[[str], float | None]:
-    def parse_or_none(text: str) -> float | None:
-        return None if text.lower() in ("none", "off") else parse(text)
-    parse_or_none.__name__ = parse.__name__
-    return parse_or_none
-
-
 def _named_configs() -> dict[str, tuple[str, Callable[[], "A2CConfig"]]]:
     def recommended():
         from .experiments import RECOMMENDED_CONFIG

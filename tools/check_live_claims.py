@@ -22,9 +22,11 @@ import sys
 
 import numpy as np
 
+from lecture_utils.cpu_path import BASELINE_PATH
+
+#: Forced CPU paths to compare live runs on: make test's baseline, and two other combinations of kernels.
 PATHS = {
-    "baseline": {"OPENBLAS_CORETYPE": "Prescott", "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
-                 "ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"},
+    "baseline": dict(BASELINE_PATH),
     "sandybridge+avx2": {"OPENBLAS_CORETYPE": "Sandybridge", "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
                          "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
     "haswell+baseline-numpy": {"OPENBLAS_CORETYPE": "Haswell",
