@@ -61,6 +61,10 @@ def encode_table(table: pd.DataFrame, float_format: str = FLOAT_FORMAT) -> bytes
     return buffer.getvalue()
 
 
+#: What decoding a damaged table can raise (bad gzip, truncated stream, bad CSV): callers turn it into one line.
+DECODE_ERRORS = (OSError, EOFError, ValueError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError)
+
+
 def decode_table(data: bytes) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(gzip.decompress(data)))
 
@@ -165,7 +169,7 @@ def load_dataset(name: str, expected_configs: Mapping[str, A2CConfig] | None = N
         raise DataError(f"data set {name!r}: {path} does not match its recorded checksum (corrupt or edited); {fix}")
     try:
         table = decode_table(payload)
-    except (OSError, EOFError, ValueError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except DECODE_ERRORS as exc:
         raise DataError(f"data set {name!r}: {path} cannot be parsed ({exc.__class__.__name__}); {fix}") from None
     recorded_columns = sidecar.get("columns", [])
     if not isinstance(recorded_columns, list) or not all(isinstance(c, str) for c in recorded_columns):

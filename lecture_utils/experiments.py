@@ -1,8 +1,8 @@
 """The long experiments behind the lectures, each a named data set in ``data/``.
 
 ``make data`` (or ``python -m lecture_utils experiments [NAME ...]``) runs them. Every finished run is saved at once
-under ``data/.cache/`` (keyed by the code, the CPU path and the configuration), so an interrupted ``make data`` resumes where it
-stopped and never recomputes a finished run; each data set is then written atomically with its provenance sidecar.
+under ``data/.cache/`` (keyed by the code, the CPU path and the configuration), so an interrupted ``make data``
+resumes where it stopped and never recomputes a finished run; each data set is then written atomically with its provenance sidecar.
 """
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import platform
 import subprocess
 import sys
 import time
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -23,15 +22,15 @@ import pandas as pd
 from .atomic import atomic_write_bytes
 from .config import A2CConfig
 from .cpu_path import BASELINE_PATH, cpu_path_key
-from .datasets import DATA_DIR, code_fingerprint, decode_table, encode_table, load_dataset, write_dataset
+from .datasets import DATA_DIR, DECODE_ERRORS, code_fingerprint, decode_table, encode_table, load_dataset, write_dataset
 from .errors import ConfigError
 from .sweep import RunSpec, run_sweep, tidy
 from .history import EPISODE_COLUMNS
 from .snapshot_sets import SNAPSHOT_SETS, run_snapshot_set
 
 __all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "GAE_LAMBDAS", "ABLATION_STEPS", "ablation_ladder",
-           "ABLATION_FIXES", "RECOMMENDED_CONFIG", "FRESH_SEEDS", "FRESH_SEED_RUNGS", "get_experiment", "run_experiment", "load_experiment", "experiment_names",
-           "make_data_set", "check_data_set_name", "describe_data_set"]
+           "ABLATION_FIXES", "RECOMMENDED_CONFIG", "FRESH_SEEDS", "FRESH_SEED_RUNGS", "get_experiment", "run_experiment",
+           "load_experiment", "experiment_names", "make_data_set", "check_data_set_name", "describe_data_set"]
 
 #: Entropy-bonus coefficients of the entropy sweep (0 is the seed).
 ENTROPY_COEFS = (0.0, 0.003, 0.01, 0.03, 0.1)
@@ -235,7 +234,7 @@ def run_experiment(name: str, n_jobs: int = -1, force: bool = False, progress: b
         try:
             decode_table(path.read_bytes())
             return True
-        except (OSError, EOFError, ValueError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError):
+        except DECODE_ERRORS:
             if progress:
                 print(f"discarding a damaged cached run, to be recomputed: {path}")
             path.unlink(missing_ok=True)
