@@ -5,7 +5,8 @@ any run of its configuration. This script measures how often each fact holds, so
 evidence:
 
 * lecture 03: the seed's A2C reaches a rolling-20 return of 200 within 300 episodes (seeds 0-29);
-* lecture 07: the recipe trained for 60,000 steps has a greedy policy scoring >= 475 over 20 episodes (seeds 0-19);
+* lecture 07: the recipe trained for 60,000 steps has a greedy policy scoring >= 200 over 20 episodes (seeds 0-19;
+  how many also reach 475 is reported);
 * lectures 04 and 05: on forced CPU paths, a live run agrees with the stored run for at least its first 50 episodes
   (the seed's configuration and the entropy bonus 0.1, seed 3; earliest parting reported).
 
@@ -79,9 +80,9 @@ def main() -> int:
     for seed in seeds:
         live = train(RECOMMENDED_CONFIG.replace(max_steps=60_000), seed=seed)
         scores.append(evaluate(live.agent, live.env, 20, greedy=True).mean)
-    ok &= min(scores) >= 475
-    print(f"07 recipe, 60,000 steps, greedy >= 475: {sum(s >= 475 for s in scores)}/{len(scores)} seeds "
-          f"(lowest {min(scores):.1f})", flush=True)
+    ok &= min(scores) >= 200
+    print(f"07 recipe, 60,000 steps, greedy >= 200: {sum(s >= 200 for s in scores)}/{len(scores)} seeds, >= 475: "
+          f"{sum(s >= 475 for s in scores)} (lowest {min(scores):.1f})", flush=True)
 
     for path, variables in PATHS.items():
         env = {**os.environ, **variables}
