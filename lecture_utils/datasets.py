@@ -6,7 +6,9 @@ answers with one line naming the command that rebuilds it.
 """
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import functools
 import gzip
 import hashlib
 import io
@@ -14,6 +16,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -26,7 +29,7 @@ from .cpu_path import cpu_path
 from .errors import DataError
 
 __all__ = ["DATA_DIR", "FLOAT_FORMAT", "encode_table", "write_dataset", "read_sidecar", "load_dataset",
-           "rebuild_command", "code_fingerprint", "package_versions"]
+           "rebuild_command", "code_fingerprint", "training_sources", "package_versions"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Where data sets live: the repository's ``data/`` (override with the LECTURE_DATA_DIR environment variable).
@@ -34,9 +37,8 @@ DATA_DIR = Path(os.environ.get("LECTURE_DATA_DIR", PACKAGE_DIR.parent / "data"))
 #: Floats are stored with 6 significant digits: enough for every statistic the lectures show, and it keeps data/
 #: small (the float32 training statistics carry about 7).
 FLOAT_FORMAT = "%.6g"
-#: Source files whose content decides what a training run produces.
-TRAINING_SOURCES = ("config.py", "envs.py", "networks.py", "returns.py", "agent.py", "numpy_agent.py",
-                    "torch_agent.py", "trainer.py", "rollout_trainer.py", "history.py")
+#: The module training starts from; the fingerprint covers it and every package module it imports, transitively.
+TRAINING_ENTRY = "trainer.py"
 
 
 def rebuild_command(name: str) -> str:
@@ -69,12 +71,44 @@ def decode_table(data: bytes) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(gzip.decompress(data)))
 
 
+def training_sources(entry: str = TRAINING_ENTRY) -> list[str]:
+    """The package's modules that training runs: ``entry`` and every ``lecture_utils`` module it imports,
+    transitively (imports inside functions included), sorted. Derived from the code, so a new module joins by
+    being imported."""
+    found: set[str] = set()
+    pending = [entry]
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found.add(name)
+        for node in ast.walk(ast.parse((PACKAGE_DIR / name).read_text(), filename=name)):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:  # from .returns import x
+                    pending.append(node.module.split(".")[0] + ".py")
+                else:  # from . import returns
+                    pending.extend(alias.name + ".py" for alias in node.names)
+    return sorted(n for n in found if (PACKAGE_DIR / n).is_file())
+
+
+def _without_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+@functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """SHA-256 over the source files that determine training results (recorded, for provenance)."""
+    """SHA-256 over the syntax trees of :func:`training_sources`, docstrings and comments left out, so that editing
+    prose does not change it while any change to what the code does (or to its messages) does."""
     digest = hashlib.sha256()
-    for name in TRAINING_SOURCES:
-        digest.update(name.encode())
-        digest.update((PACKAGE_DIR / name).read_bytes())
+    for name in training_sources():
+        tree = _without_docstrings(ast.parse((PACKAGE_DIR / name).read_text(), filename=name))
+        digest.update(name.encode() + b"\0" + ast.dump(tree, include_attributes=False).encode() + b"\0")
     return digest.hexdigest()
 
 
@@ -190,4 +224,11 @@ def load_dataset(name: str, expected_configs: Mapping[str, A2CConfig] | None = N
             changed = sorted(k for k in set(recorded) | set(current) if recorded.get(k) != current.get(k))
             raise DataError(f"data set {name!r} was made with other settings than the code now defines "
                             f"(configs {changed}); {fix}")
+    recorded_fingerprint = sidecar.get("code_fingerprint")
+    if recorded_fingerprint != code_fingerprint():
+        # Not an error: a change to training code may leave every number the same (the slice tests check that the
+        # first episodes still come out as stored). But the reader should know the file predates the code.
+        print(f"note: data set {name!r} was made by other training code (fingerprint "
+              f"{str(recorded_fingerprint)[:12]}, now {code_fingerprint()[:12]}); `{rebuild_command(name)}` remakes it "
+              "with this code", file=sys.stderr)
     return table

@@ -289,3 +289,41 @@ def test_atomic_files_get_the_ordinary_mode(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o640 and not list(tmp_path.glob(".tmp-*"))
+
+
+def test_fingerprint_ignores_prose_but_not_code(tmp_path, monkeypatch):
+    from lecture_utils import datasets
+
+    assert {"trainer.py", "numpy_agent.py", "returns.py", "rollout_trainer.py"} <= set(datasets.training_sources())
+    assert "plotting.py" not in datasets.training_sources()  # training never imports it
+    package = tmp_path / "pkg"
+    shutil.copytree(datasets.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(datasets, "PACKAGE_DIR", package)
+
+    def fingerprint():
+        datasets.code_fingerprint.cache_clear()
+        return datasets.code_fingerprint()
+
+    original = fingerprint()
+    returns_py = package / "returns.py"
+    source = returns_py.read_text()
+    returns_py.write_text("# a new comment\n" + source.replace('"""', '"""Docstring edited. ', 1))
+    assert fingerprint() == original
+    returns_py.write_text(source.replace("gamma", "gamma ", 1) + "\nUNUSED = 1\n")
+    assert fingerprint() != original
+    datasets.code_fingerprint.cache_clear()
+
+
+def test_loading_data_made_by_other_code_says_so_in_one_line(data_copy, capsys):
+    from lecture_utils.datasets import code_fingerprint
+
+    sidecar = json.loads((data_copy / "a2c_seed_config.json").read_text())
+    sidecar["code_fingerprint"] = code_fingerprint()
+    (data_copy / "a2c_seed_config.json").write_text(json.dumps(sidecar))
+    load_experiment("a2c_seed_config", data_dir=data_copy)
+    assert capsys.readouterr().err == ""
+    sidecar["code_fingerprint"] = "0" * 64
+    (data_copy / "a2c_seed_config.json").write_text(json.dumps(sidecar))
+    load_experiment("a2c_seed_config", data_dir=data_copy)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "other training code" in err and "make data a2c_seed_config" in err
