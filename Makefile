@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh clone:
 #   make lectures   execute every notebook in notebooks/ in place (the main job)
-#   make test       unit tests, then nbval (strict) over every notebook, on this CPU's own code path and again on
+#   make test       lint (ruff, mypy), unit tests, then nbval (strict) over every notebook, on this CPU's own code path and again on
 #                   a forced baseline path (see BASELINE below)
 # Others: make data [DATA="name ..."], make bench, make clean-venv.
 SHELL := /bin/bash
@@ -24,7 +24,7 @@ export PYTHONHASHSEED := 0
 # CPU's own. Every compared notebook output must hold on both paths. `make test-baseline` runs just that half.
 BASELINE := OPENBLAS_CORETYPE=Prescott NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2
 
-.PHONY: all venv lectures test unit nbval test-native test-baseline data bench clean-venv
+.PHONY: all venv lectures test lint unit nbval test-native test-baseline data bench clean-venv
 
 all: test
 
@@ -39,7 +39,12 @@ venv: $(STAMP)
 lectures: $(STAMP)
 	$(PY) tools/run_notebooks.py $(NOTEBOOKS)
 
-test: test-native test-baseline
+test: lint test-native test-baseline
+
+# ruff (pyflakes, pycodestyle, bugbear) and mypy, with the settings in pyproject.toml.
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 test-native: unit nbval
 

@@ -79,9 +79,9 @@ def worker_train(seed: int, episodes: int) -> dict[str, Any]:
 def worker_live(seeds: Sequence[int], cap: int) -> list[dict[str, Any]]:
     """Per seed: seconds until the rolling-``LIVE_DEMO_WINDOW`` mean return first reaches ``LIVE_DEMO_TARGET``.
 
-    ``train(..., log_every=1, log=...)`` calls ``log`` once per episode, right after that episode's update; the hook
-    only records ``time.perf_counter()`` (formatting the progress line costs microseconds against milliseconds per
-    episode). The returns come from the finished run's table, so the run itself is the ordinary ``train``.
+    ``train(..., on_episode=...)`` calls the callback once per episode, right after that episode's update; it only
+    records ``time.perf_counter()``. The returns come from the finished run's table, so the run itself is the
+    ordinary ``train``.
     """
     _worker_setup()
     import numpy as np
@@ -92,9 +92,8 @@ def worker_live(seeds: Sequence[int], cap: int) -> list[dict[str, Any]]:
     for seed in seeds:
         stamps: list[float] = []
         start = time.perf_counter()
-        # The hook fires for episodes 1..cap-1 (not for episode 0), each time after that episode's update.
-        history = train(A2CConfig(episodes=cap), seed=seed, log_every=1,
-                        log=lambda _line: stamps.append(time.perf_counter())).history
+        history = train(A2CConfig(episodes=cap), seed=seed,
+                        on_episode=lambda _index, _agent, _steps, stamps=stamps: stamps.append(time.perf_counter())).history
         returns = history["return"].to_numpy(dtype=float)
         lengths = history["length"].to_numpy()
         rolling = np.convolve(returns, np.ones(LIVE_DEMO_WINDOW) / LIVE_DEMO_WINDOW, mode="valid")
@@ -102,7 +101,7 @@ def worker_live(seeds: Sequence[int], cap: int) -> list[dict[str, Any]]:
         record: dict[str, Any] = {"seed": seed, "cap": cap}
         if hits.size:
             episode = int(hits[0]) + LIVE_DEMO_WINDOW - 1  # the episode whose return completes the window
-            record.update(reached=True, episode=episode, seconds=stamps[episode - 1] - start,
+            record.update(reached=True, episode=episode, seconds=stamps[episode] - start,
                           env_steps=int(lengths[: episode + 1].sum()))
         else:
             record.update(reached=False, seconds=time.perf_counter() - start, env_steps=int(lengths.sum()))
@@ -214,7 +213,7 @@ def single_seed_section(seeds: Sequence[int], episodes: int) -> tuple[list[str],
         "| time ratio (seed s / package s) |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for s, p in zip(seed_runs, package_runs):
+    for s, p in zip(seed_runs, package_runs, strict=True):
         lines.append(f"| {s.seed} | {s.env_steps:,} | {_fmt_s(s.seconds)} | {_fmt_rate(s.steps_per_s)} | "
                      f"{p.env_steps:,} | {_fmt_s(p.seconds)} | {_fmt_rate(p.steps_per_s)} | "
                      f"{p.steps_per_s / s.steps_per_s:.1f}x | {s.seconds / p.seconds:.1f}x |")

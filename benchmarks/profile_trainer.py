@@ -21,39 +21,77 @@ for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from lecture_utils import A2CConfig, env_dimensions, make_agent, make_env, train  # noqa: E402
+import gymnasium as gym  # noqa: E402
+
+from lecture_utils import A2CConfig, NumpyA2CAgent, env_dimensions, make_env, train  # noqa: E402
+from lecture_utils.numpy_agent import Adam  # noqa: E402
 
 torch.set_num_threads(1)
 
 
-def _timed(fn: Callable[..., Any], totals: dict[str, float], key: str) -> Callable[..., Any]:
-    clock = time.perf_counter
+class _Clock:
+    """Accumulated seconds per part of a run."""
 
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        start = clock()
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = defaultdict(float)
+
+    def time(self, key: str, fn: Callable[..., Any], *args: Any) -> Any:
+        start = time.perf_counter()
         try:
-            return fn(*args, **kwargs)
+            return fn(*args)
         finally:
-            totals[key] += clock() - start
-    return wrapper
+            self.totals[key] += time.perf_counter() - start
+
+
+class _TimedAdam(Adam):
+    def __init__(self, clock: _Clock, *args: Any) -> None:
+        super().__init__(*args)
+        self.clock = clock
+
+    def step(self, grad):  # type: ignore[no-untyped-def]
+        return self.clock.time("adam", super().step, grad)
+
+
+class _TimedAgent(NumpyA2CAgent):
+    """The fast agent with timers around acting, the update and its Adam steps: subclasses, handed to ``train``
+    through its ``agent`` argument, so the trainer and the agent's code run unchanged."""
+
+    def __init__(self, clock: _Clock, *args: Any) -> None:
+        super().__init__(*args)
+        self.clock = clock
+        # Fresh optimisers like the agent's own (nothing has stepped yet), with timers.
+        self.actor_optimizer = _TimedAdam(clock, self.actor.params, self.config.actor_lr)
+        self.critic_optimizer = _TimedAdam(clock, self.critic.params, self.config.critic_lr)
+
+    def act(self, obs, greedy=False):  # type: ignore[no-untyped-def]
+        return self.clock.time("act", super().act, obs, greedy)
+
+    def update(self, episode):  # type: ignore[no-untyped-def]
+        return self.clock.time("update", super().update, episode)
+
+
+class _TimedStep(gym.Wrapper):
+    """Times ``step`` of the wrapped environment (CartPole and Gymnasium's wrappers)."""
+
+    def __init__(self, env: gym.Env, clock: _Clock) -> None:
+        super().__init__(env)
+        self.clock = clock
+
+    def step(self, action):  # type: ignore[no-untyped-def]
+        return self.clock.time("env.step", self.env.step, action)
 
 
 def instrumented_run(config: A2CConfig, seed: int) -> tuple[dict[str, float], int]:
-    """Seconds per part of one training run, and its env steps. Instance attributes shadow the methods, and
-    ``train`` (given ``agent`` and ``env``) and ``rollout_episode`` look them up there: the training code is untouched.
-    ``total`` is wall-clock, ``cpu`` the process's CPU time over the same run (their gap is time other processes took)."""
-    totals: dict[str, float] = defaultdict(float)
-    env = make_env(config.env_id, seed=seed)
-    agent = make_agent(config, *env_dimensions(env), seed)
-    env.step = _timed(env.step, totals, "env.step")
-    agent.act = _timed(agent.act, totals, "act")
-    agent.update = _timed(agent.update, totals, "update")
-    agent.actor_optimizer.step = _timed(agent.actor_optimizer.step, totals, "adam")
-    agent.critic_optimizer.step = _timed(agent.critic_optimizer.step, totals, "adam")
+    """Seconds per part of one training run, and its env steps: ``train`` given a timed agent (subclass) and a timed
+    environment (wrapper). ``total`` is wall-clock, ``cpu`` the process's CPU time over the same run (their gap is
+    time other processes took)."""
+    clock = _Clock()
+    env = _TimedStep(make_env(config.env_id, seed=seed), clock)
+    agent = _TimedAgent(clock, config, *env_dimensions(env), seed)
     start, cpu = time.perf_counter(), time.process_time()
     history = train(config, seed=seed, agent=agent, env=env).history
-    totals["total"], totals["cpu"] = time.perf_counter() - start, time.process_time() - cpu
-    return dict(totals), int(history["length"].sum())
+    clock.totals["total"], clock.totals["cpu"] = time.perf_counter() - start, time.process_time() - cpu
+    return dict(clock.totals), int(history["length"].sum())
 
 
 def plain_run(config: A2CConfig, seed: int) -> tuple[float, float]:

@@ -36,29 +36,17 @@ def race_package(seed: int) -> tuple[int | None, float | None]:
     The steps are those the trainer had taken when it logged the solving episode: with several environments, every
     environment's steps up to the end of that rollout (as SB3's ``num_timesteps``), not just the finished episodes'.
     """
-    from lecture_utils import make_agent
-
-    agent = make_agent(RECOMMENDED_CONFIG, 4, 2, seed)  # CartPole-v1: 4 observations, 2 actions
-    rollouts = [0]
-    update = agent.update
-
-    def counted_update(batch):
-        rollouts[0] += 1
-        return update(batch)
-
-    agent.update = counted_update
-    batch_steps = RECOMMENDED_CONFIG.num_envs * (RECOMMENDED_CONFIG.rollout_steps or 0)
     stamps: list[tuple[float, int]] = []
     start = time.perf_counter()
-    # The log hook fires after the update that follows a finished episode.
-    history = train(RECOMMENDED_CONFIG, seed=seed, log_every=1, agent=agent,
-                    log=lambda _line: stamps.append((time.perf_counter(), rollouts[0] * batch_steps))).history
+    # Called after the update that follows each finished episode, with the steps taken so far: with several
+    # environments every environment's steps up to the end of that rollout (as SB3's ``num_timesteps``).
+    history = train(RECOMMENDED_CONFIG, seed=seed,
+                    on_episode=lambda _index, _agent, steps: stamps.append((time.perf_counter(), steps))).history
     reached = steps_to_threshold(history.assign(config="recommended", seed=seed), SOLVED).iloc[0]
     if np.isnan(reached["episode"]):
         return None, None
-    # The rollout trainer logs every finished episode; the episodic one, like the seed, from episode 1 on.
-    stamp, steps_taken = stamps[int(reached["episode"]) - (0 if batch_steps else 1)]
-    return (steps_taken if batch_steps else int(reached["steps"])), stamp - start
+    stamp, steps_taken = stamps[int(reached["episode"])]
+    return steps_taken, stamp - start
 
 
 def race_sb3(seed: int) -> tuple[int | None, float | None]:

@@ -6,6 +6,7 @@ the same initial weights for a given seed, and are tested against each other and
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,8 +14,10 @@ from numpy.typing import NDArray
 
 from .config import A2CConfig
 from .envs import Episode
+from .errors import TrainingDiverged
+from .returns import gae_advantages
 
-__all__ = ["A2CAgent", "UpdateStats", "sample_action", "policy_entropy"]
+__all__ = ["A2CAgent", "UpdateStats", "sample_action", "sample_actions", "policy_entropy", "check_update_finite"]
 
 
 @dataclass(frozen=True)
@@ -33,16 +36,48 @@ class UpdateStats:
     advantage_std: float
 
 
-def sample_action(probs: NDArray[np.floating], rng: np.random.RandomState) -> int:
+def sample_action(probs: NDArray[np.floating] | list[float], rng: np.random.RandomState) -> int:
     """Sample an index from ``probs`` (shape ``(n_actions,)``) with one uniform draw from ``rng``.
 
-    This is exactly what ``np.random.choice(n, p=probs)`` does (cumulative sum in float64, normalised, then
-    ``searchsorted`` of one ``random_sample()``), without its argument checks, so a seeded ``RandomState`` yields the
-    same actions as the seed's calls on NumPy's global generator.
+    This is exactly what ``np.random.choice(n, p=probs)`` does (a float64 cumulative sum, normalised by its last
+    entry, then the index of the first entry above one ``random_sample()``), without its argument checks, so a seeded
+    ``RandomState`` yields the same actions as the seed's calls on NumPy's global generator. Python floats are IEEE
+    doubles and the sum runs in the same order, so a loop over a list gives the same index as
+    ``cumsum``/``searchsorted``, in a third of the time (this runs once per environment step).
     """
-    cdf = np.cumsum(probs, dtype=np.float64)
-    cdf /= cdf[-1]
-    return int(cdf.searchsorted(rng.random_sample(), side="right"))
+    cdf = []
+    running = 0.0
+    for p in (probs.tolist() if isinstance(probs, np.ndarray) else probs):
+        running += p
+        cdf.append(running)
+    draw = rng.random_sample()
+    for index, c in enumerate(cdf):
+        if not c / running <= draw:  # "not <=" rather than ">": a NaN entry counts as above the draw, as in searchsorted
+            return index
+    return len(cdf) - 1  # unreachable for finite probabilities: the draw is < 1 and the last entry is exactly 1.0
+
+
+def sample_actions(probs: NDArray[np.floating], rng: np.random.RandomState) -> NDArray[np.int64]:
+    """One action per row of ``probs`` (``(E, A)`` -> ``(E,)``), one uniform draw per row: :func:`sample_action`'s
+    rule, row by row, vectorised."""
+    cdf = np.cumsum(probs, axis=1, dtype=np.float64)
+    cdf /= cdf[:, -1:]
+    draws = np.asarray(rng.random_sample(probs.shape[0]))  # (E,) uniform draws
+    return np.minimum((cdf <= draws[:, None]).sum(axis=1), probs.shape[1] - 1).astype(np.int64)
+
+
+def check_update_finite(stats: "UpdateStats", config: A2CConfig, episode: int) -> None:
+    """Raise :class:`TrainingDiverged` naming the likely option if an update's losses or gradients are not finite.
+
+    Once a weight overflows every later number is NaN, so training stops at the first one instead of running on."""
+    values = (stats.actor_loss, stats.critic_loss, stats.actor_grad_norm, stats.critic_grad_norm)
+    if all(math.isfinite(v) for v in values):
+        return
+    names = ("actor loss", "critic loss", "actor gradient norm", "critic gradient norm")
+    bad = next(f"{name} is {value}" for name, value in zip(names, values, strict=True) if not math.isfinite(value))
+    raise TrainingDiverged(
+        f"training diverged in the update after episode {episode}: the {bad}. Lower --actor-lr/--critic-lr "
+        f"(now {config.actor_lr:g}/{config.critic_lr:g}) or --entropy-coef (now {config.entropy_coef:g})")
 
 
 def policy_entropy(probs: NDArray[np.floating]) -> NDArray[np.float64]:
@@ -93,6 +128,31 @@ class A2CAgent:
         raise NotImplementedError
 
     # -- shared -----------------------------------------------------------------------------------------------
+    def advantages(self, episode: Episode, returns: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Advantage estimates ``(T,)`` float32 for ``episode`` with the current critic (constants for the actor).
+
+        ``returns``: ``(T,)`` float32 discounted returns ``G_t`` of the episode. The estimate is the seed's
+        ``G_t - V(s_t)``, or GAE(``config.advantage_lambda``) with the TD error stopped at every episode end
+        (bootstrapped from ``V(s_{t+1})`` unless terminated); standardised if ``config.normalize_advantages``.
+        """
+        cfg = self.config
+        values = self.values(episode.obs)
+        lam = cfg.advantage_lambda
+        if lam is None:
+            adv = returns - values  # the seed: Monte Carlo return minus the baseline V(s_t)
+        else:
+            adv = gae_advantages(episode.rewards, values, self.values(episode.next_obs), episode.terminated,
+                                 cfg.gamma, lam, episode_ends=episode.terminated | episode.truncated).astype(np.float32)
+        if cfg.normalize_advantages:
+            adv = (adv - adv.mean()) / (adv.std() + np.float32(1e-8))
+        return adv
+
+    def follow_lr_schedule(self, episodes_done: int, steps_done: int) -> None:
+        """Before an update: scale the learning rates as ``config.lr_schedule`` says for the budget used so far."""
+        if self.config.lr_schedule == "linear":
+            self.set_learning_rate_scale(self.config.budget_left(episodes_done, steps_done))
+
+    # -- shared, acting --------------------------------------------------------------------------------------------
     def act(self, obs: NDArray[np.floating], greedy: bool = False) -> int:
         """Choose an action for one observation: sampled from ``pi(.|s)`` as the seed does, or its argmax."""
         probs = self.probabilities(obs)

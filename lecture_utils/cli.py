@@ -6,6 +6,7 @@ output file.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import os
 import sys
@@ -82,7 +83,7 @@ def _field_docs() -> dict[str, str]:
     for node in ast.walk(ast.parse(inspect.getsource(config_module))):
         if isinstance(node, ast.ClassDef) and node.name == "A2CConfig":
             body = node.body
-            for item, after in zip(body, body[1:]):
+            for item, after in itertools.pairwise(body):
                 if (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
                         and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
                         and isinstance(after.value.value, str)):
@@ -212,7 +213,6 @@ def config_from_args(args: argparse.Namespace) -> "A2CConfig":
 
 def _run_train(args: argparse.Namespace) -> int:
     from .atomic import check_writable
-    from .config import A2CConfig
     from .envs import make_env
     from .evaluation import evaluate
     from .history import EPISODE_COLUMNS
@@ -269,15 +269,21 @@ def _write_table(table: "pd.DataFrame", out: Path) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
+    prog = "python -m lecture_utils"
+    try:  # everything, parsing and the heavy imports included: a Ctrl-C at any moment ends in one line
+        parser = build_parser()
+        prog = parser.prog
+        args = parser.parse_args(argv)
         return args.handler(args)
     except LectureError as exc:
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"{prog}: error: out of memory; lower --actor-hidden, --critic-hidden, --num-envs or --rollout-steps",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"{parser.prog}: interrupted; no output file was written", file=sys.stderr)
+        print(f"{prog}: interrupted; no output file was written", file=sys.stderr)
         return 130
 
 

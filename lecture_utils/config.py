@@ -17,6 +17,11 @@ __all__ = ["A2CConfig", "IMPLEMENTATIONS"]
 #: Two implementations of the same update: ``"torch"`` (autograd and ``torch.optim.Adam``, the readable one the
 #: lectures show, bit-identical to the seed) and ``"numpy"`` (gradients written out by hand, several times faster).
 IMPLEMENTATIONS = ("numpy", "torch")
+#: Largest hidden-layer width, number of environments, and transitions per rollout (``num_envs * rollout_steps``):
+#: beyond these the buffers or weights would not fit in a laptop's memory.
+MAX_WIDTH = 65_536
+MAX_ENVS = 1_024
+MAX_ROLLOUT_BATCH = 1_048_576
 #: Learning-rate schedules: the seed's constant rate, or a linear decay to 0 over the training budget.
 LR_SCHEDULES = ("constant", "linear")
 
@@ -72,8 +77,9 @@ class A2CConfig:
     """*(option)* PPO's trust region: over the passes of one update, the actor maximises
     ``mean(min(r A, clip(r, 1 - eps, 1 + eps) A))`` with ``r = pi(a|s) / pi_old(a|s)`` (``pi_old`` = the policy that
     collected the batch): a sample stops pulling once its ratio has left ``[1 - eps, 1 + eps]`` on the side its
-    advantage favours (a soft limit: other samples' steps can still move it). Log-probabilities by log-softmax.
-    Seed: off (the plain ``-A log pi`` loss, however far the passes move the policy)."""
+    advantage favours (a soft limit: other samples' steps can still move it). Needs ``stable_log_prob``: the ratio
+    is taken of log-softmax log-probabilities. Seed: off (the plain ``-A log pi`` loss, however far the passes move the
+    policy)."""
     implementation: str = "numpy"
     """``"numpy"`` (fast, hand-written gradients) or ``"torch"`` (autograd; reproduces the seed bit for bit)."""
 
@@ -84,8 +90,9 @@ class A2CConfig:
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the option and a valid value if any field is out of range."""
         _whole(self, "episodes", minimum=1)
-        _whole(self, "actor_hidden", minimum=1)
-        _whole(self, "critic_hidden", minimum=1)
+        # Upper bounds only where a value would exhaust memory before training starts, far above any sensible one.
+        _whole(self, "actor_hidden", minimum=1, maximum=MAX_WIDTH)
+        _whole(self, "critic_hidden", minimum=1, maximum=MAX_WIDTH)
         _whole(self, "update_passes", minimum=1)
         _whole(self, "batch_size", minimum=1)
         _whole(self, "critic_steps", minimum=0)
@@ -100,14 +107,18 @@ class A2CConfig:
             _real(self, "gae_lambda", lambda v: 0.0 <= v <= 1.0, "a number in [0, 1], or none for the seed's G - V")
         if self.ratio_clip is not None:
             _real(self, "ratio_clip", lambda v: 0.0 < v < 1.0, "a number in (0, 1) such as 0.2, or none for no trust region")
+            if self.stable_log_prob is not True:  # recorded configurations must say what ran
+                raise ConfigError(f"invalid {option_name('ratio_clip')} {self.ratio_clip!r} without "
+                                  f"{option_name('stable_log_prob')}: the ratio pi/pi_old is computed from log-softmax "
+                                  f"log-probabilities; also set {option_name('stable_log_prob')}")
         if self.max_steps is not None:
             _whole(self, "max_steps", minimum=1)
         if self.lr_schedule not in LR_SCHEDULES:
             raise ConfigError(f"invalid {option_name('lr_schedule')} {self.lr_schedule!r}: choose one of "
                               f"{', '.join(LR_SCHEDULES)}")
-        _whole(self, "num_envs", minimum=1)
+        _whole(self, "num_envs", minimum=1, maximum=MAX_ENVS)
         if self.rollout_steps is not None:
-            _whole(self, "rollout_steps", minimum=1)
+            _whole(self, "rollout_steps", minimum=1, maximum=MAX_ROLLOUT_BATCH // self.num_envs)
         elif self.num_envs > 1:
             raise ConfigError(f"invalid {option_name('num_envs')} {self.num_envs}: several environments learn from "
                               f"n-step rollouts; also set {option_name('rollout_steps')} (e.g. 5), or use 1")
@@ -120,6 +131,15 @@ class A2CConfig:
             raise ConfigError(
                 f"invalid {option_name('implementation')} {self.implementation!r}: choose one of {', '.join(IMPLEMENTATIONS)}"
             )
+
+    @property
+    def advantage_lambda(self) -> float | None:
+        """The lambda the advantage estimate uses: ``gae_lambda``; unset, ``None`` (the seed's Monte Carlo
+        ``G_t - V(s_t)``) for whole episodes, but 1 for rollouts, whose segments end before their episodes do (GAE
+        with lambda = 1 is the n-step return bootstrapped with V, minus V)."""
+        if self.gae_lambda is None and self.rollout_steps is not None:
+            return 1.0
+        return self.gae_lambda
 
     # -- conversions ------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -163,12 +183,13 @@ def option_name(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
 
 
-def _whole(cfg: A2CConfig, name: str, minimum: int) -> None:
+def _whole(cfg: A2CConfig, name: str, minimum: int, maximum: int | None = None) -> None:
     value = getattr(cfg, name)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (maximum is not None and value > maximum):
         default = getattr(A2CConfig, name)
         hint = f" (the seed uses {default})" if default is not None else ""
-        raise ConfigError(f"invalid {option_name(name)} {value!r}: must be a whole number >= {minimum}{hint}")
+        what = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum:,}"
+        raise ConfigError(f"invalid {option_name(name)} {value!r}: must be a whole number {what}{hint}")
 
 
 def _real(cfg: A2CConfig, name: str, ok: Any, what: str) -> None:

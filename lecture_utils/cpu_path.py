@@ -48,6 +48,8 @@ def _cpu_model() -> str:
 
 
 def _openblas_core() -> str:
+    import numpy  # noqa: F401  (loads NumPy's OpenBLAS, which threadpoolctl can only see once it is loaded)
+
     try:
         from threadpoolctl import threadpool_info
     except ImportError:

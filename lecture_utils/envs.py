@@ -7,7 +7,7 @@ action, reward, next observation and both end flags.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, SupportsFloat, TypeVar
 
 import gymnasium as gym
 import numpy as np
@@ -15,7 +15,9 @@ from numpy.typing import NDArray
 
 from .errors import ConfigError
 
-__all__ = ["Episode", "make_env", "rollout_episode", "env_dimensions"]
+__all__ = ["Episode", "make_env", "rollout_episode", "env_dimensions", "open_env", "check_spaces", "space_dimensions"]
+
+T = TypeVar("T")
 
 #: A policy for recording: maps one observation, shape ``(obs_dim,)``, to an action index.
 PolicyFn = Callable[[NDArray[np.float32]], int]
@@ -52,6 +54,44 @@ class Episode:
         return float(self.rewards.sum())
 
 
+def open_env(env_id: str, opener: Callable[[], T]) -> T:
+    """``opener()`` (a ``gym.make`` or ``gym.make_vec`` of ``env_id``), with what can go wrong in it turned into one
+    :class:`ConfigError` naming ``--env`` and a fix: an unknown id, a missing extra, a module that cannot be
+    imported (``module:Env-v0`` ids, or an environment whose code needs an uninstalled package)."""
+    try:
+        return opener()
+    except gym.error.Error as exc:  # NameNotFound, VersionNotFound, DependencyNotInstalled, ...
+        reason = str(exc).rstrip(".")
+    except ImportError as exc:
+        missing = getattr(exc, "name", None)
+        reason = (f"it needs the Python module {missing!r}, which cannot be imported" if missing
+                  else f"importing its code failed ({str(exc).rstrip('.')})")
+    raise ConfigError(f"invalid --env {env_id!r}: {reason}. Use a registered id with a discrete action space, "
+                      "such as CartPole-v1") from None
+
+
+def check_spaces(env_id: str, action_space: gym.Space, observation_space: gym.Space) -> None:
+    """Raise :class:`ConfigError` unless the action space is Discrete and the observation a 1-D Box: the actor is a
+    softmax over actions and both networks take a flat vector."""
+    if not isinstance(action_space, gym.spaces.Discrete):
+        raise ConfigError(
+            f"invalid --env {env_id!r}: its action space is {type(action_space).__name__}, but A2C here samples from "
+            "a softmax over a discrete action space; use e.g. CartPole-v1 or Acrobot-v1")
+    if not isinstance(observation_space, gym.spaces.Box):
+        raise ConfigError(f"invalid --env {env_id!r}: its observation space is {type(observation_space).__name__}; "
+                          "a Box (vector) space is needed")
+    if len(observation_space.shape) != 1:
+        raise ConfigError(f"invalid --env {env_id!r}: its observations have shape {observation_space.shape}, but the "
+                          "networks here take a flat vector; wrap the environment in "
+                          "gymnasium.wrappers.FlattenObservation, or use e.g. CartPole-v1")
+
+
+def space_dimensions(observation_space: gym.Space, action_space: gym.Space) -> tuple[int, int]:
+    """``(obs_dim, n_actions)`` of spaces that passed :func:`check_spaces`."""
+    assert isinstance(observation_space, gym.spaces.Box) and isinstance(action_space, gym.spaces.Discrete)
+    return int(observation_space.shape[0]), int(action_space.n)
+
+
 def make_env(env_id: str = "CartPole-v1", seed: int | None = None, render_mode: str | None = None) -> gym.Env:
     """Create a Gymnasium environment with a discrete action space, seeded if ``seed`` is given.
 
@@ -60,25 +100,15 @@ def make_env(env_id: str = "CartPole-v1", seed: int | None = None, render_mode: 
     ``(H, W, 3)`` uint8 frame; no window is ever opened.
 
     Raises:
-        ConfigError: the id is unknown, needs a missing extra, or has a continuous action space.
+        ConfigError: the id is unknown, needs a missing extra or module, has a continuous action space, or
+            observations that are not a flat vector.
     """
+    env = open_env(env_id, lambda: gym.make(env_id, render_mode=render_mode))
     try:
-        env = gym.make(env_id, render_mode=render_mode)
-    except gym.error.Error as exc:  # NameNotFound, VersionNotFound, DependencyNotInstalled, ...
-        raise ConfigError(
-            f"invalid --env {env_id!r}: {str(exc).rstrip('.')}. Use a registered id with a discrete action space, such as CartPole-v1"
-        ) from None
-    if not isinstance(env.action_space, gym.spaces.Discrete):
-        space = type(env.action_space).__name__
+        check_spaces(env_id, env.action_space, env.observation_space)
+    except ConfigError:
         env.close()
-        raise ConfigError(
-            f"invalid --env {env_id!r}: its action space is {space}, but A2C here samples from a softmax over a "
-            "discrete action space; use e.g. CartPole-v1 or Acrobot-v1"
-        )
-    if not isinstance(env.observation_space, gym.spaces.Box):
-        space = type(env.observation_space).__name__
-        env.close()
-        raise ConfigError(f"invalid --env {env_id!r}: its observation space is {space}; a Box (vector) space is needed")
+        raise
     if seed is not None:
         env.reset(seed=int(seed))
         env.action_space.seed(int(seed))
@@ -86,8 +116,9 @@ def make_env(env_id: str = "CartPole-v1", seed: int | None = None, render_mode: 
 
 
 def env_dimensions(env: gym.Env) -> tuple[int, int]:
-    """``(obs_dim, n_actions)``: the flattened observation size and the number of discrete actions."""
-    return int(np.prod(env.observation_space.shape)), int(env.action_space.n)
+    """``(obs_dim, n_actions)``: the observation vector's length and the number of discrete actions."""
+    check_spaces(getattr(env.spec, "id", "<custom>"), env.action_space, env.observation_space)
+    return space_dimensions(env.observation_space, env.action_space)
 
 
 def rollout_episode(env: gym.Env, policy: PolicyFn, seed: int | None = None) -> Episode:
@@ -102,7 +133,7 @@ def rollout_episode(env: gym.Env, policy: PolicyFn, seed: int | None = None) -> 
     # (this loop runs once per environment step).
     observations = [obs]
     actions: list[int] = []
-    rewards: list[float] = []
+    rewards: list[SupportsFloat] = []
     add_obs, add_action, add_reward = observations.append, actions.append, rewards.append
     step = env.step
     while True:

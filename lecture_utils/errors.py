@@ -16,3 +16,7 @@ class ConfigError(LectureError, ValueError):
 
 class DataError(LectureError):
     """A data set in ``data/`` is missing, corrupt, or was made by a different configuration of the code."""
+
+
+class TrainingDiverged(LectureError):
+    """An update produced a loss or gradient that is not a finite number: the settings make training blow up."""

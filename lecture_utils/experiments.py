@@ -2,7 +2,8 @@
 
 ``make data`` (or ``python -m lecture_utils experiments [NAME ...]``) runs them. Every finished run is saved at once
 under ``data/.cache/`` (keyed by the code, the CPU path and the configuration), so an interrupted ``make data``
-resumes where it stopped and never recomputes a finished run; each data set is then written atomically with its provenance sidecar.
+resumes where it stopped and never recomputes a finished run; each data set is then written atomically with its
+provenance sidecar.
 """
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ and ``advantage_std`` are in reward units (CartPole: 1 per step); variances and 
 """
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Sequence
 
@@ -64,9 +65,9 @@ def effective_horizon(gamma: float | ArrayLike, lam: float | ArrayLike) -> float
     g = np.asarray(gamma, dtype=np.float64)
     lam_arr = np.asarray(lam, dtype=np.float64)
     if np.any((g <= 0) | (g > 1)):
-        raise ValueError(f"gamma must lie in (0, 1], got {gamma}")
+        raise ValueError(f"gamma must lie in (0, 1], got {gamma!r}")
     if np.any((lam_arr < 0) | (lam_arr > 1)):
-        raise ValueError(f"lam must lie in [0, 1], got {lam}")
+        raise ValueError(f"lam must lie in [0, 1], got {lam!r}")
     with np.errstate(divide="ignore"):
         out = 1.0 / (1.0 - g * lam_arr)  # gamma * lam = 1 divides by zero: inf, an endless horizon
     return float(out) if out.ndim == 0 else out
@@ -155,7 +156,7 @@ def sweep_order(configs: Sequence[str]) -> list[str]:
     """Config names with the lambda-free ones (the seed's Monte Carlo advantage) first, then by increasing lambda."""
     unique = list(dict.fromkeys(configs))
     free = [c for c in unique if sweep_lambda(c) is None]
-    with_lambda = sorted((c for c in unique if sweep_lambda(c) is not None), key=sweep_lambda)
+    with_lambda = sorted((c for c in unique if sweep_lambda(c) is not None), key=lambda c: sweep_lambda(c) or 0.0)
     return free + with_lambda
 
 
@@ -169,9 +170,9 @@ def advantage_spread(table: pd.DataFrame, bins: Sequence[float] = RETURN_BINS,
     is ``"500"``), plus ``all`` (the median over every episode). Empty bins are NaN.
     """
     edges = list(bins)
-    if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:])):
+    if len(edges) < 2 or any(b <= a for a, b in itertools.pairwise(edges)):
         raise ValueError(f"bins must be at least two increasing edges, got {edges}")
-    labels = [f"{a + 1:g}-{b:g}" if b - a > 1 else f"{b:g}" for a, b in zip(edges, edges[1:])]
+    labels = [f"{a + 1:g}-{b:g}" if b - a > 1 else f"{b:g}" for a, b in itertools.pairwise(edges)]
     labels[0] = f"<={edges[1]:g}" if edges[0] == 0 else labels[0]
     order = list(configs) if configs is not None else sweep_order(table["config"].unique())
     binned = pd.cut(table["return"], bins=edges, labels=labels)

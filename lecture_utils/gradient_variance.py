@@ -31,17 +31,20 @@ softmax``) and checked against autograd in the tests; the actor's weights are co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from .agent import sample_action
+from .config import A2CConfig
 from .envs import Episode, make_env, rollout_episode
 from .returns import discounted_returns, gae_advantages, td_errors
+from .snapshots import agent_from_weights
 
 __all__ = [
+    "actor_gradient_norms",
     "ActorSnapshot",
     "CriticSnapshot",
     "FrozenAgent",
@@ -85,7 +88,7 @@ class _TwoLayerSnapshot:
         return cls(get("0.weight"), get("0.bias"), get("2.weight"), get("2.bias"))
 
     @classmethod
-    def _from_network_or_agent(cls, network: object, agent_prefix: str):
+    def _from_network_or_agent(cls, network: Any, agent_prefix: str):
         """From an ``nn.Sequential`` or from any agent with ``get_weights()`` (its ``agent_prefix`` entries)."""
         if hasattr(network, "get_weights"):
             return cls.from_weights(network.get_weights(), prefix=agent_prefix)
@@ -253,12 +256,12 @@ def advantage_sets(
     values = np.split(np.asarray(values_fn(np.concatenate([ep.obs for ep in episodes])), dtype=np.float64), splits)
     next_values = np.split(
         np.asarray(values_fn(np.concatenate([ep.next_obs for ep in episodes])), dtype=np.float64), splits)
-    out["critic"] = [g - v for g, v in zip(returns, values)]
+    out["critic"] = [g - v for g, v in zip(returns, values, strict=True)]
     out["td0"] = [td_errors(ep.rewards, v, nv, ep.terminated, gamma)
-                  for ep, v, nv in zip(episodes, values, next_values)]
+                  for ep, v, nv in zip(episodes, values, next_values, strict=True)]
     for lam in lambdas:
         out[f"gae({lam:g})"] = [gae_advantages(ep.rewards, v, nv, ep.terminated, gamma, lam)
-                                for ep, v, nv in zip(episodes, values, next_values)]
+                                for ep, v, nv in zip(episodes, values, next_values, strict=True)]
     return out
 
 
@@ -281,7 +284,7 @@ def episode_gradients(scores: Sequence[NDArray[np.floating]], advantages: Sequen
     if reduction not in ("sum", "mean"):
         raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
     rows = []
-    for s, a in zip(scores, advantages):
+    for s, a in zip(scores, advantages, strict=True):
         s = np.asarray(s, dtype=np.float64)
         a = np.asarray(a, dtype=np.float64)
         if s.shape[0] != a.shape[0]:
@@ -336,10 +339,10 @@ def estimator_table(estimates: Mapping[str, ArrayLike], reference: str = "reinfo
     """One row per estimator: its variance and its bias against ``estimates[reference]``.
 
     Columns:
-        ``estimator``; ``advantage`` (:func:`describe_estimator`); ``variance`` (trace of the covariance across episodes); ``variance_reduction``
-        (reference variance / this variance, > 1 means less noisy); ``mean_norm`` (length of the mean estimate);
-        ``bias`` and ``bias_noise`` (:func:`paired_bias`); ``relative_bias`` (``bias`` / ``mean_norm`` of the
-        reference).
+        ``estimator``; ``advantage`` (:func:`describe_estimator`); ``variance`` (trace of the covariance across
+        episodes); ``variance_reduction`` (reference variance / this variance, > 1 means less noisy); ``mean_norm``
+        (length of the mean estimate); ``bias`` and ``bias_noise`` (:func:`paired_bias`); ``relative_bias``
+        (``bias`` / ``mean_norm`` of the reference).
     """
     ref = np.asarray(estimates[reference], dtype=np.float64)
     ref_var = trace_covariance(ref)
@@ -419,3 +422,50 @@ def plot_estimator_table(table: pd.DataFrame, title: str | None = None):
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def actor_gradient_norms(weights: dict[str, NDArray[np.floating]], episode: Episode,
+                         config: A2CConfig | None = None) -> pd.DataFrame:
+    """The two parts of the entropy-regularised actor gradient, minibatch by minibatch, on one recorded episode.
+
+    With the actor and critic in ``weights`` (format of :meth:`A2CAgent.get_weights`) and the seed's Monte Carlo
+    advantages ``A_t = G_t - V(s_t)``, every minibatch of ``config.batch_size`` consecutive steps (as in the first
+    update pass; ``config`` defaults to the seed's, which also gives ``gamma`` and the ``eps`` of the log) gives the
+    global L2 norm, over all actor parameters, of the gradient of
+
+    * the policy-gradient loss ``-mean(A_t log(pi(a_t|s_t) + eps))`` (``policy_grad_norm``), and
+    * the mean entropy ``mean(H[pi(.|s_t)])`` (``entropy_grad_norm``); the bonus adds ``beta`` times this gradient.
+
+    Returns one row per minibatch: ``start`` (first step), ``steps``, ``policy_grad_norm``, ``entropy_grad_norm``.
+    """
+    import torch
+
+    config = config or A2CConfig()
+    gamma, batch_size, log_prob_eps = config.gamma, config.batch_size, config.log_prob_eps
+    n_actions = int(np.asarray(weights["actor.2.weight"]).shape[0])
+    agent = agent_from_weights(weights, A2CConfig(implementation="torch"), obs_dim=episode.obs.shape[1],
+                               n_actions=n_actions)
+    # float64: the norms of stored weights then print the same on every CPU (float32 kernels differ in last bits).
+    actor, critic = agent.actor.double(), agent.critic.double()  # type: ignore[attr-defined]
+    obs = torch.as_tensor(episode.obs, dtype=torch.float64)
+    actions = torch.as_tensor(episode.actions)
+    with torch.no_grad():
+        returns = torch.as_tensor(discounted_returns(episode.rewards, gamma), dtype=torch.float64)
+        advantages = returns - critic(obs).squeeze(-1)
+    params = list(actor.parameters())
+
+    def norm(grads: tuple) -> float:
+        return float(torch.sqrt(sum((g ** 2).sum() for g in grads)))
+
+    rows = []
+    for start in range(0, episode.length, batch_size):
+        batch = slice(start, start + batch_size)
+        probs = actor(obs[batch])
+        log_probs = torch.log(probs + log_prob_eps)
+        policy_loss = -(advantages[batch] * log_probs.gather(1, actions[batch, None]).squeeze(-1)).mean()
+        entropy = -(probs * log_probs).sum(-1).mean()
+        g_policy = torch.autograd.grad(policy_loss, params, retain_graph=True)
+        g_entropy = torch.autograd.grad(entropy, params)
+        rows.append(dict(start=start, steps=int(probs.shape[0]), policy_grad_norm=norm(g_policy),
+                         entropy_grad_norm=norm(g_entropy)))
+    return pd.DataFrame(rows)

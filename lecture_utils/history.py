@@ -1,11 +1,21 @@
-"""The per-episode training table that both trainers fill: one row per finished episode."""
+"""The per-episode training table that both trainers fill (one row per finished episode), and what both do after
+each row: a progress bar, a progress line every ``log_every`` episodes, and the caller's per-episode callback."""
 from __future__ import annotations
 
+import sys
+from typing import Any, Callable
+
+import numpy as np
 import pandas as pd
 
-from .agent import UpdateStats
+from .agent import A2CAgent, UpdateStats
 
-__all__ = ["EPISODE_COLUMNS", "EpisodeLog"]
+__all__ = ["EPISODE_COLUMNS", "EpisodeLog", "EpisodeCallback", "TrainingMonitor", "progress_line", "progress_bar"]
+
+#: Called after every finished episode's row is recorded, with the episode's index (from 0), the agent (after the
+#: update that followed the episode) and the environment steps taken so far (every environment's, up to the end of
+#: the current rollout). Both trainers call it the same way.
+EpisodeCallback = Callable[[int, A2CAgent, int], Any]
 
 #: Columns of the per-episode table, in order. ``episode`` counts from 0; ``return`` is undiscounted.
 EPISODE_COLUMNS = [
@@ -39,3 +49,51 @@ class EpisodeLog:
         history["episode"] = history["episode"].astype("int64")
         history["length"] = history["length"].astype("int64")
         return history
+
+
+def progress_line(episodes_done: int, history: dict[str, list[float]], window: int = 50) -> str:
+    """A seed-style progress line after ``episodes_done`` episodes: mean losses and return over the last ``window``."""
+    def recent(key: str) -> float:
+        return float(np.mean(history[key][-window:]))
+    return (f"episode {episodes_done:>5d}  actor_loss {recent('actor_loss'):>8.4f}  critic_loss "
+            f"{recent('critic_loss'):>8.4f}  return(last {window}) {recent('return'):>6.1f}")
+
+
+def progress_bar(total: int, desc: str) -> Any:
+    """The one progress-bar style of the package: tqdm's plain-text bar on stderr (also in notebooks, where stderr is
+    not compared and no widget output is stored), redrawn at most twice a second."""
+    from tqdm.std import tqdm
+
+    return tqdm(total=total, desc=desc, file=sys.stderr, mininterval=0.5)
+
+
+class TrainingMonitor:
+    """What both trainers do after recording an episode, in one place.
+
+    Args:
+        total: episodes planned (the progress bar's length).
+        seed: shown in the bar's label.
+        progress: show a tqdm bar on stderr (plain text, also in notebooks: no widget output to compare).
+        log_every: if > 0, after every ``log_every``-th episode call ``log`` with :func:`progress_line` over the
+            last ``log_every`` episodes, the current one included.
+        log: where progress lines go (default ``print``).
+        on_episode: an :data:`EpisodeCallback`.
+    """
+
+    def __init__(self, total: int, seed: int, progress: bool = False, log_every: int = 0,
+                 log: Callable[[str], None] | None = None, on_episode: EpisodeCallback | None = None) -> None:
+        self.log_every, self.log, self.on_episode = log_every, log or print, on_episode
+        self.bar = progress_bar(total, f"A2C seed {seed}") if progress else None
+
+    def episode_recorded(self, history: EpisodeLog, agent: A2CAgent, steps_taken: int) -> None:
+        done = len(history)
+        if self.bar is not None:
+            self.bar.update(1)
+        if self.log_every and done % self.log_every == 0:
+            self.log(progress_line(done, history.columns, self.log_every))
+        if self.on_episode is not None:
+            self.on_episode(done - 1, agent, steps_taken)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

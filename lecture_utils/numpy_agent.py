@@ -14,15 +14,16 @@ Backward passes, for a minibatch of ``B`` rows (``x`` observations, ``h`` hidden
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .agent import A2CAgent, UpdateStats
+from .agent import A2CAgent, UpdateStats, sample_action
 from .config import A2CConfig
 from .envs import Episode
 from .networks import build_networks, network_weights
-from .returns import discounted_returns, gae_advantages
+from .returns import discounted_returns
 
 __all__ = ["NumpyA2CAgent", "FlatMLP", "Adam"]
 
@@ -40,17 +41,18 @@ class FlatMLP:
         self.grad = np.zeros_like(self.params)
         shapes = [(n_hidden, n_in), (n_hidden,), (n_out, n_hidden), (n_out,)]
         offsets = np.cumsum([0] + sizes)
-        self.w1, self.b1, self.w2, self.b2 = (self.params[a:b].reshape(s) for a, b, s in zip(offsets, offsets[1:], shapes))
-        self.gw1, self.gb1, self.gw2, self.gb2 = (self.grad[a:b].reshape(s) for a, b, s in zip(offsets, offsets[1:], shapes))
+        spans = list(zip(offsets[:-1], offsets[1:], shapes, strict=True))
+        self.w1, self.b1, self.w2, self.b2 = (self.params[a:b].reshape(s) for a, b, s in spans)
+        self.gw1, self.gb1, self.gw2, self.gb2 = (self.grad[a:b].reshape(s) for a, b, s in spans)
         self.names = ("0.weight", "0.bias", "2.weight", "2.bias")
 
     def load(self, weights: dict[str, NDArray[np.floating]]) -> None:
         """Copy weights keyed ``0.weight, 0.bias, 2.weight, 2.bias`` (an ``nn.Sequential``'s names) into place."""
-        for name, view in zip(self.names, (self.w1, self.b1, self.w2, self.b2)):
+        for name, view in zip(self.names, (self.w1, self.b1, self.w2, self.b2), strict=True):
             view[...] = weights[name]
 
     def export(self) -> dict[str, NDArray[np.float32]]:
-        return {name: view.copy() for name, view in zip(self.names, (self.w1, self.b1, self.w2, self.b2))}
+        return {name: view.copy() for name, view in zip(self.names, (self.w1, self.b1, self.w2, self.b2), strict=True)}
 
     def forward(self, x: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """``x (B, in) -> (hidden (B, n_hidden), output (B, out))``; the hidden layer is kept for backward."""
@@ -59,7 +61,7 @@ class FlatMLP:
         np.maximum(hidden, 0.0, out=hidden)
         out = hidden @ self.w2.T
         out += self.b2
-        return hidden, out
+        return cast(NDArray[np.float32], hidden), cast(NDArray[np.float32], out)  # float32 in, float32 out
 
     def backward(self, x: NDArray[np.float32], hidden: NDArray[np.float32], d_out: NDArray[np.float32]) -> None:
         """Write ``dL/dparams`` into :attr:`grad` given ``d_out = dL/doutput`` of shape ``(B, out)``."""
@@ -164,21 +166,8 @@ class NumpyA2CAgent(A2CAgent):
         logits -= np.maximum.reduce(logits)
         np.exp(logits, out=logits)
         logits /= np.add.reduce(logits)
-        # The float32 softmax above must stay in NumPy (its exp is NumPy's). The sampling is np.random.choice's:
-        # a float64 cumulative sum normalised by its last entry, and the index of the first entry above one uniform
-        # draw (searchsorted, side="right"). Python floats are IEEE doubles and the sum runs in the same order, so
-        # doing it on a list gives the same index as cumsum/divide/searchsorted, for a third of the time.
-        probs = logits.tolist()
-        cdf = []
-        running = 0.0
-        for p in probs:
-            running += p
-            cdf.append(running)
-        u = self.rng.random_sample()
-        for index, c in enumerate(cdf):
-            if not c / running <= u:  # "not <=" rather than ">": a NaN entry counts as above u, as in searchsorted
-                return index
-        return len(cdf) - 1  # unreachable: u < 1 and the last entry is exactly 1.0
+        # The float32 softmax above must stay in NumPy (its exp is NumPy's); the draw is the shared rule.
+        return sample_action(logits.tolist(), self.rng)
 
     # -- weights ----------------------------------------------------------------------------------------------
     def get_weights(self) -> dict[str, NDArray[np.float32]]:
@@ -194,19 +183,6 @@ class NumpyA2CAgent(A2CAgent):
     def set_learning_rate_scale(self, scale: float) -> None:
         self.actor_optimizer.lr = self.config.actor_lr * scale
         self.critic_optimizer.lr = self.config.critic_lr * scale
-
-    def _advantages(self, obs, next_obs, rewards, terminated, returns32, episode_ends=None) -> NDArray[np.float32]:
-        cfg = self.config
-        values = self.critic.forward(obs)[1][:, 0]
-        if cfg.gae_lambda is None:
-            adv = returns32 - values  # the seed: Monte Carlo return minus the baseline V(s_t)
-        else:
-            next_values = self.critic.forward(next_obs)[1][:, 0]
-            adv = gae_advantages(rewards, values, next_values, terminated, cfg.gamma, cfg.gae_lambda,
-                                 episode_ends=episode_ends).astype(np.float32)
-        if cfg.normalize_advantages:
-            adv = (adv - adv.mean()) / (adv.std() + np.float32(1e-8))
-        return adv
 
     def actor_loss_and_grad(self, x: NDArray[np.float32], actions: NDArray[np.int64],
                             adv: NDArray[np.float32], with_loss: bool = True,
@@ -325,12 +301,11 @@ class NumpyA2CAgent(A2CAgent):
         actor_loss = critic_loss = 0.0
         advantage_std = 0.0
         last_pass = cfg.update_passes - 1
-        episode_ends = episode.terminated | episode.truncated
         old_log_probs = None
         if cfg.ratio_clip is not None:  # log pi_old(a_t|s_t): the actor has not moved since it collected the batch
             old_log_probs = self._log_probs(obs)[1].take(flat_actions)
         for pass_index in range(cfg.update_passes):
-            adv = self._advantages(obs, next_obs, episode.rewards, episode.terminated, returns32, episode_ends)
+            adv = self.advantages(episode, returns32)
             if pass_index == 0:
                 advantage_std = float(adv.astype(np.float64).std())
             for start, stop, x, x_next, r, disc, taken in batches:

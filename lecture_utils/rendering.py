@@ -16,7 +16,7 @@ import io
 import os
 import sys
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Sequence, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -120,7 +120,7 @@ def render_episode(
         # Called once per step, in the state the action is chosen in: draw that state first.
         nonlocal step
         if step % every == 0:
-            frames.append(downscale(env.render(), width))
+            frames.append(downscale(cast(NDArray[np.uint8], env.render()), width))
             steps.append(step)
         step += 1
         return policy(obs)
@@ -129,7 +129,7 @@ def render_episode(
         # As everywhere in the package, make_env resets once with ``seed`` and the episode starts from the next
         # (unseeded) reset: the same episode as ``rollout_episode(make_env(seed=seed), policy)``.
         episode = rollout_episode(env, rendering_policy)
-        frames.append(downscale(env.render(), width))  # the final state, after the last step
+        frames.append(downscale(cast(NDArray[np.uint8], env.render()), width))  # the final state, after the last step
         steps.append(episode.length)
     finally:
         env.close()
@@ -159,7 +159,7 @@ def frame_strip(rendered: RenderedEpisode | NDArray[np.uint8], n: int = 5, steps
     dpi = plt.rcParams["figure.dpi"]
     size = [round(inches * dpi) / dpi for inches in (panel_width * len(picks), panel_width * height / width + 0.35)]
     fig, axes = plt.subplots(1, len(picks), figsize=size, squeeze=False)
-    for ax, k in zip(axes[0], picks):
+    for ax, k in zip(axes[0], picks, strict=True):
         ax.imshow(frames[k])
         ax.set_title(f"t = {labels[k]}", fontsize=9)
         ax.set_axis_off()

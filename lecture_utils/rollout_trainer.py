@@ -16,70 +16,57 @@ Pseudocode::
 """
 from __future__ import annotations
 
-import sys
 from typing import Callable
 
 import gymnasium as gym
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
-from .agent import A2CAgent, policy_entropy
+from .agent import A2CAgent, check_update_finite, policy_entropy, sample_actions
 from .config import A2CConfig
-from .envs import Episode
+from .envs import Episode, check_spaces, open_env, space_dimensions
 from .errors import ConfigError
-from .history import EpisodeLog
+from .history import EpisodeLog, TrainingMonitor
 
-__all__ = ["make_vector_env", "sample_actions", "train_rollouts"]
+__all__ = ["make_vector_env", "train_rollouts"]
 
 
 def make_vector_env(env_id: str, num_envs: int, seed: int | None = None) -> gym.vector.VectorEnv:
     """``num_envs`` copies of ``env_id`` stepped in lockstep, resetting themselves in the step that ends an episode
-    (the final observation is kept in ``info["final_obs"]``). Seeded: copy ``i`` starts from ``seed + i``."""
+    (the final observation is kept in ``info["final_obs"]``). Seeded: copy ``i`` starts from ``seed + i``.
+
+    Raises:
+        ConfigError: as :func:`.envs.make_env`.
+    """
+    envs = open_env(env_id, lambda: gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync",
+                                                 vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}))
     try:
-        envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync",
-                            vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP})
-    except gym.error.Error as exc:
-        raise ConfigError(f"invalid --env {env_id!r}: {str(exc).rstrip('.')}. Use a registered id such as CartPole-v1") from None
-    if not isinstance(envs.single_action_space, gym.spaces.Discrete):
+        check_spaces(env_id, envs.single_action_space, envs.single_observation_space)
+    except ConfigError:
         envs.close()
-        raise ConfigError(f"invalid --env {env_id!r}: A2C here needs a discrete action space, e.g. CartPole-v1")
+        raise
     if seed is not None:
         envs.reset(seed=int(seed))
     return envs
 
 
-def sample_actions(probs: NDArray[np.floating], rng: np.random.RandomState) -> NDArray[np.int64]:
-    """One action per row of ``probs`` (``(E, A)`` -> ``(E,)``), one uniform draw per row, as :func:`sample_action`."""
-    cdf = np.cumsum(probs, axis=1, dtype=np.float64)
-    cdf /= cdf[:, -1:]
-    draws = rng.random_sample(probs.shape[0])
-    return np.minimum((cdf <= draws[:, None]).sum(axis=1), probs.shape[1] - 1).astype(np.int64)
-
-
 def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, int], A2CAgent],
-                   progress: bool = False, log_every: int = 0,
-                   log: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, A2CAgent, gym.vector.VectorEnv]:
+                   monitor: TrainingMonitor) -> tuple[pd.DataFrame, A2CAgent, gym.vector.VectorEnv]:
     """Train until ``config.episodes`` episodes have finished (or ``max_steps`` steps); one row per finished episode.
 
-    The row's losses, gradient norms and advantage spread are those of the last update before the episode ended;
-    its entropy is the mean policy entropy over the steps of that episode.
+    The row's losses, gradient norms and advantage spread are those of the update that follows the rollout in which
+    the episode ended; its entropy is the mean policy entropy over the steps of that episode. ``monitor`` is told of
+    each row after that update. Use it through :func:`.trainer.train`.
     """
     n_envs, n_steps = config.num_envs, int(config.rollout_steps or 1)
     envs = make_vector_env(config.env_id, n_envs)
-    obs_dim = int(np.prod(envs.single_observation_space.shape))
-    agent = agent_factory(obs_dim, int(envs.single_action_space.n))
+    obs_dim, n_actions = space_dimensions(envs.single_observation_space, envs.single_action_space)
+    agent = agent_factory(obs_dim, n_actions)
     obs, _ = envs.reset(seed=int(seed))
-    log = log or print
     history = EpisodeLog()
     running_return = np.zeros(n_envs)
     running_length = np.zeros(n_envs, dtype=np.int64)
     running_entropy = np.zeros(n_envs)
-    bar = None
-    if progress:
-        from tqdm.std import tqdm
-
-        bar = tqdm(total=config.episodes, desc=f"A2C seed {seed}", file=sys.stderr, mininterval=0.5)
     finished = 0
     buf_obs = np.zeros((n_steps, n_envs, obs_dim), dtype=np.float32)
     buf_next = np.zeros_like(buf_obs)
@@ -89,8 +76,7 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
     buf_trunc = np.zeros((n_steps, n_envs), dtype=bool)
     steps_taken = 0
     while finished < config.episodes and (config.max_steps is None or steps_taken < config.max_steps):
-        if config.lr_schedule == "linear":
-            agent.set_learning_rate_scale(config.budget_left(finished, steps_taken))
+        agent.follow_lr_schedule(finished, steps_taken)
         steps_taken += n_envs * n_steps
         ended_now: list[tuple[float, int, float]] = []
         for k in range(n_steps):
@@ -117,17 +103,11 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
                         next_obs=buf_next.transpose(1, 0, 2).reshape(-1, obs_dim).copy(),
                         terminated=buf_term.T.reshape(-1).copy(), truncated=seg_trunc.T.reshape(-1).copy())
         last_stats = agent.update(batch)
+        check_update_finite(last_stats, config, finished)
         for episode_return, length, entropy in ended_now:
             if finished >= config.episodes:
                 break
             history.append(finished, episode_return, length, entropy, last_stats)
             finished += 1
-            if bar:
-                bar.update(1)
-            if log_every and finished % log_every == 0:
-                recent = history.columns["return"][-log_every:]
-                log(f"episode {finished:>5d}  actor_loss {last_stats.actor_loss:>8.4f}  critic_loss "
-                    f"{last_stats.critic_loss:>8.4f}  return(last {log_every}) {np.mean(recent):>6.1f}")
-    if bar:
-        bar.close()
+            monitor.episode_recorded(history, agent, steps_taken)
     return history.frame(), agent, envs

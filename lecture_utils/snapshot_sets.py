@@ -24,7 +24,7 @@ import pandas as pd
 
 from .config import A2CConfig
 from .datasets import load_dataset, rebuild_command, write_dataset
-from .diagnostics import Snapshot, train_with_snapshots
+from .snapshots import Snapshot, train_with_snapshots
 from .errors import DataError
 from .trainer import make_agent
 

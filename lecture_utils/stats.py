@@ -5,7 +5,7 @@ claim in the lectures therefore rests on these summaries over seeds, with their 
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 __all__ = [
     "COLLAPSE_THRESHOLD", "smooth", "smoothed_curves", "median_band", "final_returns", "collapse_rate",
     "interquartile_mean", "bootstrap_ci", "summarize_final", "SOLVED_THRESHOLD", "steps_to_threshold", "solve_summary",
-    "curves_over_steps", "proportion_interval",
+    "curves_over_steps", "proportion_interval", "thinned_curves",
 ]
 
 #: A run counts as collapsed when its last-100-episode mean return is below this (a random policy scores ~22,
@@ -78,7 +78,7 @@ def interquartile_mean(values: ArrayLike, axis: int = -1) -> np.ndarray | float:
 
 def bootstrap_ci(
     values: ArrayLike,
-    statistic: Callable[..., float] = interquartile_mean,
+    statistic: Callable[..., Any] = interquartile_mean,
     confidence: float = 0.95,
     n_resamples: int = 2000,
     seed: int = 0,
@@ -189,3 +189,16 @@ def curves_over_steps(table: pd.DataFrame, metric: str = "return", window: int =
         values = np.where(index >= 0, smoothed[np.clip(index, 0, None)], np.nan)
         frames.append(pd.DataFrame({"config": config, "seed": seed, "steps": steps, metric: values}))
     return pd.concat(frames, ignore_index=True)
+
+
+def thinned_curves(table: pd.DataFrame, metric: str, window: int = 20, every: int = 5) -> pd.DataFrame:
+    """Per-run trailing rolling mean of ``metric`` over ``window`` episodes, kept at every ``every``-th episode.
+
+    Columns ``config, seed, episode, <metric>``. Smoothing comes first, so each kept point still averages ``window``
+    episodes; plotting it with ``plot_learning_curves(..., window=1)`` draws the same curves with ``every`` times
+    fewer points (a notebook's stored figures stay small).
+    """
+    if every < 1:
+        raise ValueError(f"every must be >= 1, got {every}")
+    curves = smoothed_curves(table, metric, window)
+    return curves[curves["episode"] % every == every - 1].reset_index(drop=True)

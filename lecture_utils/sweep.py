@@ -91,11 +91,9 @@ def run_sweep(
     specs = [s for s in sweep_specs(configs, seeds) if not (skip and skip(s))]
     bar = None
     if progress:
-        import sys
+        from .history import progress_bar
 
-        from tqdm.std import tqdm  # plain text on stderr, also in notebooks (no widget output to compare)
-
-        bar = tqdm(total=len(specs), desc="runs", file=sys.stderr, mininterval=0.5)
+        bar = progress_bar(len(specs), "runs")
     frames: dict[tuple[str, int], pd.DataFrame] = {}
     if specs:
         jobs = 1 if len(specs) == 1 else n_jobs

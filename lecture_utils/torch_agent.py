@@ -14,7 +14,7 @@ from .agent import A2CAgent, UpdateStats
 from .config import A2CConfig
 from .envs import Episode
 from .networks import build_networks
-from .returns import discounted_returns, gae_advantages
+from .returns import discounted_returns
 
 __all__ = ["TorchA2CAgent"]
 
@@ -58,27 +58,9 @@ class TorchA2CAgent(A2CAgent):
                 for name, param in net.named_parameters():
                     param.copy_(torch.as_tensor(np.asarray(weights[f"{prefix}.{name}"], dtype=np.float32)))
 
-    def _advantages(self, episode: Episode, returns: torch.Tensor, obs: torch.Tensor, next_obs: torch.Tensor,
-                    reward: torch.Tensor, terminated: torch.Tensor) -> torch.Tensor:
-        """Advantages ``(T,)`` with the current critic, treated as constants by the actor step."""
-        cfg = self.config
-        with torch.no_grad():
-            values = self.critic(obs).squeeze(-1)
-            if cfg.gae_lambda is None:
-                adv = returns - values  # the seed: Monte Carlo return minus the baseline V(s_t)
-            else:
-                next_values = self.critic(next_obs).squeeze(-1)
-                adv = torch.as_tensor(gae_advantages(reward.numpy(), values.numpy(), next_values.numpy(),
-                                                     terminated.numpy(), cfg.gamma, cfg.gae_lambda,
-                                                     episode_ends=episode.terminated | episode.truncated),
-                                      dtype=torch.float32)
-            if cfg.normalize_advantages:
-                adv = (adv - adv.mean()) / (adv.std(unbiased=False) + 1e-8)
-            return adv
-
     def update(self, episode: Episode) -> UpdateStats:
         cfg = self.config
-        returns = torch.as_tensor(discounted_returns(episode.rewards, cfg.gamma), dtype=torch.float32)
+        returns = discounted_returns(episode.rewards, cfg.gamma).astype(np.float32)
         obs = torch.as_tensor(episode.obs)
         next_obs = torch.as_tensor(episode.next_obs)
         reward = torch.as_tensor(episode.rewards, dtype=torch.float32)
@@ -89,13 +71,15 @@ class TorchA2CAgent(A2CAgent):
         advantage_std = 0.0
         actor_loss = critic_loss = torch.zeros(())
         old_log_probs = None
+        clip_eps = cfg.ratio_clip if cfg.ratio_clip is not None else 0.0
         if cfg.ratio_clip is not None:  # log pi_old(a_t|s_t): the actor has not moved since it collected the batch
             with torch.no_grad():
                 old_log_probs = torch.log_softmax(self.actor[:-1](obs), dim=-1).gather(1, act[:, None]).squeeze(-1)
         for pass_index in range(cfg.update_passes):
-            adv = self._advantages(episode, returns, obs, next_obs, reward, 1.0 - not_done)
+            adv_array = self.advantages(episode, returns)
             if pass_index == 0:
-                advantage_std = float(adv.double().std(unbiased=False))
+                advantage_std = float(adv_array.astype(np.float64).std())
+            adv = torch.as_tensor(adv_array)
             for start in range(0, episode.length, cfg.batch_size):
                 batch = slice(start, start + cfg.batch_size)
                 # Actor: policy-gradient loss -mean(A * log pi(a|s)), minus the optional entropy bonus.
@@ -110,7 +94,7 @@ class TorchA2CAgent(A2CAgent):
                     policy_loss = -(adv[batch] * log_prob_taken).mean()
                 else:  # PPO's clipped surrogate: -mean(min(r A, clip(r, 1 - eps, 1 + eps) A)), r = pi / pi_old
                     ratio = torch.exp(log_prob_taken - old_log_probs[batch])
-                    clipped = torch.clamp(ratio, 1.0 - cfg.ratio_clip, 1.0 + cfg.ratio_clip)
+                    clipped = torch.clamp(ratio, 1.0 - clip_eps, 1.0 + clip_eps)
                     policy_loss = -torch.minimum(ratio * adv[batch], clipped * adv[batch]).mean()
                 actor_loss = policy_loss
                 if cfg.entropy_coef > 0:

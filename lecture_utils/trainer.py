@@ -13,7 +13,6 @@ Pseudocode (the seed's loop)::
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import Callable
 
@@ -21,15 +20,15 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 
-from .agent import A2CAgent, policy_entropy
+from .agent import A2CAgent, check_update_finite, policy_entropy
 from .config import A2CConfig
 from .envs import env_dimensions, make_env, rollout_episode
-from .history import EPISODE_COLUMNS, EpisodeLog
+from .errors import ConfigError
+from .history import EPISODE_COLUMNS, EpisodeCallback, EpisodeLog, TrainingMonitor, progress_line
 from .numpy_agent import NumpyA2CAgent
 from .torch_agent import TorchA2CAgent
 
-__all__ = ["TrainResult", "train", "make_agent", "EPISODE_COLUMNS", "progress_line"]
-
+__all__ = ["TrainResult", "train", "make_agent", "EPISODE_COLUMNS", "EpisodeCallback", "progress_line"]
 
 
 @dataclass
@@ -43,34 +42,10 @@ class TrainResult:
     seed: int
 
 
-def _train_from_rollouts(config: A2CConfig, seed: int, progress: bool, log_every: int,
-                         log: Callable[[str], None] | None, agent: A2CAgent | None) -> TrainResult:
-    """``rollout_steps`` set: learn from n-step rollouts of ``num_envs`` environments (see :mod:`.rollout_trainer`)."""
-    from .rollout_trainer import train_rollouts
-
-    # A rollout segment is not a whole episode, so its Monte Carlo return would be cut short: without an explicit
-    # lambda the advantage is the n-step return bootstrapped with V, i.e. GAE with lambda = 1.
-    agent_config = config if config.gae_lambda is not None else config.replace(gae_lambda=1.0)
-    factory = (lambda obs_dim, n_actions: agent) if agent is not None else (
-        lambda obs_dim, n_actions: make_agent(agent_config, obs_dim, n_actions, seed))
-    history, trained, _ = train_rollouts(config, seed, factory, progress=progress, log_every=log_every, log=log)
-    # Evaluation plays single episodes: a separate environment, seeded from the same seed.
-    return TrainResult(history=history, agent=trained, env=make_env(config.env_id, seed=seed), config=config,
-                       seed=seed)
-
-
 def make_agent(config: A2CConfig, obs_dim: int, n_actions: int, seed: int) -> A2CAgent:
     """The agent of ``config.implementation``, initialised from ``seed``."""
     cls = NumpyA2CAgent if config.implementation == "numpy" else TorchA2CAgent
     return cls(config, obs_dim, n_actions, seed)
-
-
-def progress_line(episode: int, history: dict[str, list[float]], window: int = 50) -> str:
-    """A seed-style progress line: mean losses and return over the last ``window`` episodes."""
-    def recent(key: str) -> float:
-        return float(np.mean(history[key][-window:]))
-    return (f"episode {episode:>5d}  actor_loss {recent('actor_loss'):>8.4f}  critic_loss {recent('critic_loss'):>8.4f}"
-            f"  return(last {window}) {recent('return'):>6.1f}")
 
 
 def train(
@@ -81,49 +56,84 @@ def train(
     log: Callable[[str], None] | None = None,
     agent: A2CAgent | None = None,
     env: gym.Env | None = None,
+    on_episode: EpisodeCallback | None = None,
 ) -> TrainResult:
     """Train A2C for ``config.episodes`` episodes from ``seed`` and return the per-episode statistics.
+
+    One contract for every configuration, episodic (the seed's) or from rollouts (``rollout_steps`` set, see
+    :mod:`.rollout_trainer`): the same table columns, a row per finished episode, and after each row the progress
+    bar, the progress line and ``on_episode``, in that order.
 
     Args:
         config: hyperparameters; ``A2CConfig()`` is the seed's.
         seed: seeds the environment's start states, the initial weights and the action sampling. The same seed
             gives the same table bit for bit.
         progress: show a tqdm bar on stderr.
-        log_every: if > 0, call ``log`` with :func:`progress_line` every ``log_every`` episodes (the seed prints every
-            50), computed over the episodes before the current one, as the seed does.
+        log_every: if > 0, call ``log`` with :func:`progress_line` after every ``log_every``-th episode, over the
+            last ``log_every`` episodes (the seed prints every 50).
         log: where progress lines go (default: print to stdout).
-        agent, env: continue training an existing agent in its environment instead of starting afresh.
+        agent: continue training this agent instead of a fresh one (its own configuration decides its update).
+        env: with episodic training, play in this environment (e.g. to continue where a previous call stopped).
+            A rollout configuration steps its own vector environments, so ``env`` must then be left unset.
+        on_episode: called as ``on_episode(episode_index, agent, steps_taken)`` after every episode's row is
+            recorded and its update done (e.g. to take snapshots or timestamps).
 
     Returns:
         :class:`TrainResult` whose ``history`` has one row per episode and the columns :data:`EPISODE_COLUMNS`.
+
+    Raises:
+        ConfigError: a bad environment, or ``env`` given with a rollout configuration.
+        TrainingDiverged: an update's loss or gradient norm stopped being finite (the message names the options).
     """
     config = config or A2CConfig()
-    if config.rollout_steps is not None:
-        return _train_from_rollouts(config, seed, progress, log_every, log, agent)
+    monitor = TrainingMonitor(config.episodes, seed, progress, log_every, log, on_episode)
+    try:
+        # Overflow shows up as a non-finite loss, which stops training with one line; NumPy's own warnings would
+        # only repeat it, deep inside the update, every step until then.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if config.rollout_steps is not None:
+                return _train_from_rollouts(config, seed, agent, env, monitor)
+            return _train_episodes(config, seed, agent, env, monitor)
+    finally:
+        monitor.close()
+
+
+def _train_episodes(config: A2CConfig, seed: int, agent: A2CAgent | None, env: gym.Env | None,
+                    monitor: TrainingMonitor) -> TrainResult:
+    """The seed's loop: one update phase after every whole episode."""
     if env is None:
         env = make_env(config.env_id, seed=seed)
     obs_dim, n_actions = env_dimensions(env)
     if agent is None:
         agent = make_agent(config, obs_dim, n_actions, seed)
-    log = log or print
     history = EpisodeLog()
-    episodes = range(config.episodes)
-    if progress:
-        from tqdm.std import tqdm  # plain text on stderr, also in notebooks (no widget output to compare)
-
-        episodes = tqdm(episodes, desc=f"A2C seed {seed}", file=sys.stderr, mininterval=0.5)
     steps_taken = 0
-    for episode_index in episodes:
+    for episode_index in range(config.episodes):
         if config.max_steps is not None and steps_taken >= config.max_steps:
             break
-        if config.lr_schedule == "linear":
-            agent.set_learning_rate_scale(config.budget_left(episode_index, steps_taken))
+        agent.follow_lr_schedule(episode_index, steps_taken)
         episode = rollout_episode(env, agent.act)
         steps_taken += episode.length
         # The entropy of the policy that acted, before this episode's update changes it.
         entropy = float(policy_entropy(agent.probabilities(episode.obs)).mean())
         stats = agent.update(episode)
-        if log_every and episode_index > 0 and episode_index % log_every == 0:
-            log(progress_line(episode_index, history.columns, log_every))
+        check_update_finite(stats, config, episode_index)
         history.append(episode_index, episode.total_reward, episode.length, entropy, stats)
+        monitor.episode_recorded(history, agent, steps_taken)
     return TrainResult(history=history.frame(), agent=agent, env=env, config=config, seed=seed)
+
+
+def _train_from_rollouts(config: A2CConfig, seed: int, agent: A2CAgent | None, env: gym.Env | None,
+                         monitor: TrainingMonitor) -> TrainResult:
+    """``rollout_steps`` set: learn from n-step rollouts of ``num_envs`` environments (see :mod:`.rollout_trainer`)."""
+    from .rollout_trainer import train_rollouts
+
+    if env is not None:
+        raise ConfigError("train(env=...) plays whole episodes in one environment, but this configuration sets "
+                          "rollout_steps and steps its own vector environments: leave env unset")
+    factory = (lambda obs_dim, n_actions: agent) if agent is not None else (
+        lambda obs_dim, n_actions: make_agent(config, obs_dim, n_actions, seed))
+    history, trained, _ = train_rollouts(config, seed, factory, monitor)
+    # Evaluation plays single episodes: a separate environment, seeded from the same seed.
+    return TrainResult(history=history, agent=trained, env=make_env(config.env_id, seed=seed), config=config,
+                       seed=seed)

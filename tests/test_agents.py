@@ -36,7 +36,7 @@ def test_one_update_matches_seed_policy_update(agent_cls, seed, passes):
     policy, data, episode = _seed_episode(seed_policy, seed)
     agent = agent_cls(A2CConfig(update_passes=passes), 4, 2, seed)
     weights = agent.get_weights()
-    for ours, theirs in zip([v for k, v in weights.items() if k.startswith("actor")], _params(policy.act_net)):
+    for ours, theirs in zip([v for k, v in weights.items() if k.startswith("actor")], _params(policy.act_net), strict=True):
         assert np.array_equal(ours, theirs), "same seed must give the seed's initial weights"
     for _ in range(passes):
         seed_actor_loss, seed_critic_loss = policy.update(data)
@@ -44,9 +44,9 @@ def test_one_update_matches_seed_policy_update(agent_cls, seed, passes):
     weights = agent.get_weights()
     ours_actor = [v for k, v in weights.items() if k.startswith("actor")]
     ours_critic = [v for k, v in weights.items() if k.startswith("critic")]
-    for ours, theirs in zip(ours_actor, _params(policy.act_net)):
+    for ours, theirs in zip(ours_actor, _params(policy.act_net), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
-    for ours, theirs in zip(ours_critic, _params(policy.v_net)):
+    for ours, theirs in zip(ours_critic, _params(policy.v_net), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
     assert stats.actor_loss == pytest.approx(seed_actor_loss, abs=1e-6)
     assert stats.critic_loss == pytest.approx(seed_critic_loss, abs=1e-6)
@@ -59,7 +59,8 @@ def test_torch_agent_is_bit_identical_to_seed_update():
     for _ in range(5):
         policy.update(data)
     agent.update(episode)
-    for ours, theirs in zip(_params(agent.actor) + _params(agent.critic), _params(policy.act_net) + _params(policy.v_net)):
+    theirs_all = _params(policy.act_net) + _params(policy.v_net)
+    for ours, theirs in zip(_params(agent.actor) + _params(agent.critic), theirs_all, strict=True):
         assert np.array_equal(ours, theirs)
 
 
@@ -102,7 +103,7 @@ def test_hand_written_gradients_match_autograd(entropy_coef):
                                      dict(normalize_advantages=True),
                                      dict(stable_log_prob=True, normalize_advantages=True, gae_lambda=0.95,
                                           entropy_coef=0.01, max_grad_norm=0.5),
-                                     dict(ratio_clip=0.2),
+                                     dict(ratio_clip=0.2, stable_log_prob=True),
                                      dict(ratio_clip=0.1, stable_log_prob=True, normalize_advantages=True,
                                           gae_lambda=0.95, entropy_coef=0.01, max_grad_norm=0.5, update_passes=8)])
 def test_options_agree_between_implementations(options):
@@ -184,7 +185,7 @@ def test_log_softmax_gradients_match_autograd(entropy_coef):
 @pytest.mark.parametrize("entropy_coef", [0.0, 0.05])
 def test_clipped_surrogate_gradients_match_autograd(entropy_coef):
     rng = np.random.default_rng(8)
-    config = A2CConfig(entropy_coef=entropy_coef, ratio_clip=0.2)
+    config = A2CConfig(entropy_coef=entropy_coef, ratio_clip=0.2, stable_log_prob=True)
     fast, ref = NumpyA2CAgent(config, 4, 3, seed=6), TorchA2CAgent(config, 4, 3, seed=6)
     x, actions, adv, _ = _random_batch(rng, batch=64)
     log_probs = torch.log_softmax(ref.actor[:-1](torch.as_tensor(x)), dim=-1)

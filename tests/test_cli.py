@@ -29,7 +29,11 @@ def test_train_writes_csv_and_score(tmp_path, capsys):
     (["--gamma", "1.2"], "--gamma"), (["--lr", "fast"], "--lr"), (["--lr", "-1"], "--lr"),
     (["--entropy-coef", "-0.1"], "--entropy-coef"), (["--max-grad-norm", "0"], "--max-grad-norm"),
     (["--gae-lambda", "2"], "--gae-lambda"), (["--env", "NotAnEnv-v0"], "--env"), (["--env", "Pendulum-v1"], "--env"),
-    (["--ratio-clip", "1.5"], "--ratio-clip"),
+    (["--ratio-clip", "1.5"], "--ratio-clip"), (["--ratio-clip", "0.2"], "--stable-log-prob"),
+    (["--env", "nosuchmod:Foo-v0"], "--env"), (["--env", "tests.helpers:MatrixObservation-v0"], "--env"),
+    (["--lr", "1e10"], "--actor-lr"), (["--entropy-coef", "1e30"], "--entropy-coef"),
+    (["--actor-hidden", "100000000000"], "--actor-hidden"), (["--num-envs", "4096"], "--num-envs"),
+    (["--num-envs", "8", "--rollout-steps", "100000000"], "--rollout-steps"),
 ])
 def test_bad_input_one_line_exit_2_no_file(tmp_path, capsys, args, option):
     out = tmp_path / "never.csv"
@@ -175,3 +179,25 @@ def test_empty_output_name_and_upper_case_gz(tmp_path, capsys):
 def test_experiments_list_checks_the_names(capsys):
     assert main(["experiments", "--list", "nosuch"]) == 2
     assert "unknown experiment" in _one_line_error(capsys, "nosuch")
+
+
+def test_an_environment_whose_code_needs_a_missing_module(tmp_path, capsys):
+    import importlib.util
+
+    if importlib.util.find_spec("jax") is not None:
+        pytest.skip("jax is installed here, so phys2d environments load")
+    assert main(_train_args(tmp_path / "x.csv", "--env", "phys2d/CartPole-v1")) == 2
+    assert "'jax'" in _one_line_error(capsys, "--env")
+
+
+def test_ctrl_c_while_starting_up_is_one_line():
+    import signal
+    import time
+
+    # PyTorch takes well over a second to import; the interrupt lands while the package loads.
+    proc = subprocess.Popen([sys.executable, "-m", "lecture_utils", "train", "--episodes", "2000", "--out",
+                             "/nonexistent-dir/never.csv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode in (130, 2) and "Traceback" not in err and len(err.strip().splitlines()) == 1, err

@@ -28,7 +28,7 @@ def test_cpu_path_names_every_kernel_choice():
 
 def test_makefile_forces_the_baseline_the_package_names():
     makefile = (ROOT / "Makefile").read_text()
-    line = next(l for l in makefile.splitlines() if l.startswith("BASELINE :="))
+    line = next(row for row in makefile.splitlines() if row.startswith("BASELINE :="))
     assignments = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', line.split(":=", 1)[1]))
     assert {k: v.strip('"') for k, v in assignments.items()} == dict(BASELINE_PATH)
     assert set(BASELINE_PATH) == set(CPU_PATH_VARIABLES)

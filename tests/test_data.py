@@ -102,7 +102,7 @@ def test_snapshot_set_round_trips_float32_exactly(tmp_path, monkeypatch):
     loaded = load_snapshots("a", data_dir=tmp_path)
     expected = _snapshots_of(tiny.runs["a"])
     assert [s.episodes for s in loaded] == [2, 4]
-    for got, want in zip(loaded, expected):
+    for got, want in zip(loaded, expected, strict=True):
         for key in want.weights:
             np.testing.assert_array_equal(got.weights[key], want.weights[key])  # %.9g round-trips float32
     with pytest.raises(DataError, match="no run"):
@@ -221,7 +221,7 @@ def test_ablation_is_cumulative_and_fresh_seeds_are_fresh():
     ladder = ablation_ladder()
     rungs = list(ladder.values())
     assert list(ladder) == [name for name, _ in ABLATION_FIXES]
-    for (name, change), lower, higher in zip(ABLATION_FIXES[1:], rungs, rungs[1:]):
+    for (name, change), lower, higher in zip(ABLATION_FIXES[1:], rungs[:-1], rungs[1:], strict=True):
         assert higher == lower.replace(**change), f"{name} changes exactly its own fields and keeps the rest"
         assert higher != lower, f"{name} changes something"
     # Every fix the walk-through names is on the ladder, and all but the entropy bonus are in the final recipe.

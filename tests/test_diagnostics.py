@@ -7,11 +7,13 @@ import pytest
 import torch
 
 from lecture_utils import A2CConfig, discounted_returns, make_env, rollout_episode, train
-from lecture_utils.diagnostics import (LN2, actor_gradient_norms, actor_steps_per_update, agent_from_weights,
-                                       align_on_events, binary_entropy, check_earliest_collapse, check_entropy_of,
-                                       check_entropy_slope, collapse_onset, collapse_onsets, compact_png,
-                                       entropy_slope, find_crashes, preferred_action_probability, thinned_curves,
-                                       train_with_snapshots)
+from lecture_utils.collapse import actor_steps_per_update, align_on_events, collapse_onset, collapse_onsets, find_crashes
+from lecture_utils.entropy import LN2, binary_entropy, entropy_slope, preferred_action_probability
+from lecture_utils.exercises import check_earliest_collapse, check_entropy_of, check_entropy_slope
+from lecture_utils.gradient_variance import actor_gradient_norms
+from lecture_utils.plotting import compact_png
+from lecture_utils.snapshots import agent_from_weights, train_with_snapshots
+from lecture_utils.stats import thinned_curves
 
 
 def _run(returns, seed=0, config="c"):
@@ -82,15 +84,23 @@ def test_actor_steps_per_update():
     np.testing.assert_array_equal(actor_steps_per_update([500, 9], A2CConfig(update_passes=3, batch_size=64)), [24, 3])
 
 
-def test_train_with_snapshots_matches_one_call():
-    config = A2CConfig(episodes=12)
+@pytest.mark.parametrize("config", [
+    A2CConfig(episodes=12),
+    A2CConfig(episodes=12, lr_schedule="linear", gae_lambda=0.9),
+    A2CConfig(episodes=12, num_envs=2, rollout_steps=16, lr_schedule="linear", max_steps=3000),
+], ids=["seed", "linear-lr", "rollouts"])
+def test_train_with_snapshots_matches_one_call(config):
     history, snapshots = train_with_snapshots(config, seed=3, every=5)
     whole = train(config, seed=3)
     pd.testing.assert_frame_equal(history, whole.history)
-    assert [s.episodes for s in snapshots] == [5, 10, 12]
+    assert [s.episodes for s in snapshots] == sorted({5, 10, len(whole.history)} & set(range(1, len(whole.history) + 1)))
     final = agent_from_weights(snapshots[-1].weights)
-    obs = np.zeros((3, 4), dtype=np.float32)
+    obs = np.random.RandomState(0).normal(size=(3, 4)).astype(np.float32)
     np.testing.assert_array_equal(final.probabilities(obs), whole.agent.probabilities(obs))
+    if config.rollout_steps is None and config.lr_schedule == "constant":  # the snapshot is that of a shorter run
+        first = train(config.replace(episodes=5), seed=3)
+        np.testing.assert_array_equal(agent_from_weights(snapshots[0].weights).probabilities(obs),
+                                      first.agent.probabilities(obs))
 
 
 def test_exercise_checks(capsys):

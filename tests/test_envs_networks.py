@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+
+from . import helpers  # noqa: F401  (registers MatrixObservation-v0)
 import torch
 
 from lecture_utils import (A2CConfig, ConfigError, build_networks, count_parameters, env_dimensions, make_env,
@@ -31,7 +33,8 @@ def test_truncation_is_not_termination():
 
 
 @pytest.mark.parametrize("env_id, fragment", [("NoSuchEnv-v0", "registered id"), ("Pendulum-v1", "Box"),
-                                               ("CartPole-v99", "CartPole")])
+                                               ("CartPole-v99", "CartPole"), ("nosuchmod:Foo-v0", "'nosuchmod'"),
+                                               ("MatrixObservation-v0", "FlattenObservation")])
 def test_bad_environments_have_actionable_messages(env_id, fragment):
     with pytest.raises(ConfigError, match=fragment) as info:
         make_env(env_id)
@@ -94,3 +97,13 @@ def test_setup_fixes_randomness():
     setup(5)
     assert (np.random.rand(), torch.rand(1).item()) == a
     assert torch.get_num_threads() == 1
+
+
+def test_a_flattened_matrix_environment_trains():
+    import gymnasium as gym
+
+    from lecture_utils import train
+
+    env = gym.wrappers.FlattenObservation(gym.make("MatrixObservation-v0"))
+    env.reset(seed=0)
+    assert len(train(A2CConfig(episodes=2), seed=0, env=env).history) == 2

@@ -39,7 +39,7 @@ def test_score_vectors_match_autograd_on_the_seed_actor():
     obs = random_obs(6)
     actions = np.array([0, 1, 1, 0, 1, 0])
     expected = []
-    for s, a in zip(obs, actions):
+    for s, a in zip(obs, actions, strict=True):
         actor.zero_grad()
         torch.log(actor(torch.as_tensor(s))[a]).backward()
         expected.append(torch.cat([p.grad.flatten() for p in actor.parameters()]).numpy())
@@ -149,7 +149,7 @@ def test_sample_episodes_is_reproducible_and_leaves_the_agent_alone():
     a = sample_episodes(agent, 4, seed=7)
     b = sample_episodes(ActorSnapshot.from_actor(agent), 4, seed=7)
     assert [e.length for e in a] == [e.length for e in b]
-    assert all(np.array_equal(x.actions, y.actions) and np.array_equal(x.obs, y.obs) for x, y in zip(a, b))
+    assert all(np.array_equal(x.actions, y.actions) and np.array_equal(x.obs, y.obs) for x, y in zip(a, b, strict=True))
     assert np.array_equal(agent.rng.get_state()[1], state)
 
 

@@ -3,8 +3,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lecture_utils import A2CConfig, ConfigError, EPISODE_COLUMNS, evaluate, sample_action, train
-from lecture_utils.rollout_trainer import make_vector_env, sample_actions
+from lecture_utils import A2CConfig, ConfigError, EPISODE_COLUMNS, evaluate, train
+from lecture_utils.agent import sample_actions
+from lecture_utils.rollout_trainer import make_vector_env
 
 VEC = dict(num_envs=4, rollout_steps=8, episodes=12)
 
@@ -16,7 +17,7 @@ def test_sample_actions_row_by_row_like_sample_action():
     # One draw per row in row order: the same as drawing row by row from the same stream.
     draws = rng_b.random_sample(50)
     single = [int(np.searchsorted(np.cumsum(p, dtype=np.float64) / np.cumsum(p, dtype=np.float64)[-1], u, "right"))
-              for p, u in zip(probs, draws)]
+              for p, u in zip(probs, draws, strict=True)]
     assert batched.tolist() == single
 
 

@@ -27,7 +27,7 @@ def test_tidy_columns_rows_and_values(serial):
     assert list(serial.columns) == ["config", "seed", "episode", "actor_lr", "batch_size", *EPISODE_COLUMNS[1:]]
     assert len(serial) == len(CONFIGS) * len(SEEDS) * EPISODES
     # Ordered by configuration (as given), seed, episode.
-    keys = list(zip(serial["config"], serial["seed"], serial["episode"]))
+    keys = list(zip(serial["config"], serial["seed"], serial["episode"], strict=True))
     assert keys == [(name, seed, ep) for name in CONFIGS for seed in SEEDS for ep in range(EPISODES)]
     for name, config in CONFIGS.items():
         rows = serial[serial["config"] == name]

@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lecture_utils import EPISODE_COLUMNS, A2CConfig, evaluate, train
+from lecture_utils import EPISODE_COLUMNS, A2CConfig, ConfigError, evaluate, make_agent, make_env, train
+from lecture_utils.errors import TrainingDiverged
+from lecture_utils.trainer import progress_line
 
 from .helpers import SEED_DIR
 
@@ -58,3 +60,49 @@ def test_progress_lines():
     lines = []
     train(A2CConfig(episodes=11), seed=0, log_every=5, log=lines.append)
     assert len(lines) == 2 and lines[0].startswith("episode     5")
+
+
+ROLLOUTS = A2CConfig(episodes=9, num_envs=2, rollout_steps=8)
+
+
+@pytest.mark.parametrize("config", [A2CConfig(episodes=9), A2CConfig(episodes=9, lr_schedule="linear", max_steps=400),
+                                    ROLLOUTS, ROLLOUTS.replace(gae_lambda=0.9, lr_schedule="linear")],
+                         ids=["seed", "episodic-linear-lr", "rollouts", "rollouts-gae-linear-lr"])
+def test_one_contract_for_every_configuration(config):
+    calls, lines = [], []
+    result = train(config, seed=2, log_every=4, log=lines.append,
+                   on_episode=lambda index, agent, steps: calls.append((index, agent, steps)))
+    history = result.history
+    assert list(history.columns) == EPISODE_COLUMNS
+    assert [c[0] for c in calls] == list(range(len(history)))  # once per row, after it
+    assert all(c[1] is result.agent for c in calls)
+    steps = [c[2] for c in calls]
+    assert steps == sorted(steps) and steps[-1] >= history["length"].sum()
+    if config.rollout_steps is None:  # episodic: exactly the finished episodes' steps
+        assert steps == history["length"].cumsum().tolist()
+    # The same logging convention: after every 4th episode, over the last 4 rows, the current one included.
+    assert [line.split()[1] for line in lines] == [str(n) for n in range(4, len(history) + 1, 4)]
+    assert lines[0] == progress_line(4, {k: history[k].tolist()[:4] for k in history.columns}, 4)
+
+
+def test_a_given_agent_with_a_rollout_config_trains_as_a_fresh_one():
+    # The rollouts' implicit lambda = 1 belongs to the configuration, not to how train() made the agent.
+    fresh = train(ROLLOUTS, seed=5)
+    given = train(ROLLOUTS, seed=5, agent=make_agent(ROLLOUTS, 4, 2, 5))
+    pd.testing.assert_frame_equal(fresh.history, given.history)
+
+
+def test_env_with_a_rollout_config_is_refused():
+    with pytest.raises(ConfigError, match="leave env unset"):
+        train(ROLLOUTS, seed=0, env=make_env(seed=0))
+
+
+@pytest.mark.parametrize("options, name", [(dict(actor_lr=1e10, critic_lr=1e10), "--actor-lr"),
+                                           (dict(entropy_coef=1e30), "--entropy-coef"),
+                                           (dict(actor_lr=1e10, critic_lr=1e10, num_envs=2, rollout_steps=8), "--critic-lr")])
+def test_a_diverging_run_stops_at_the_first_non_finite_number(options, name, recwarn):
+    with pytest.raises(TrainingDiverged) as info:
+        train(A2CConfig(episodes=200, **options), seed=0)
+    message = str(info.value)
+    assert "diverged" in message and name in message and "\n" not in message
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
