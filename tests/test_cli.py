@@ -30,7 +30,7 @@ def test_train_writes_csv_and_score(tmp_path, capsys):
     (["--entropy-coef", "-0.1"], "--entropy-coef"), (["--max-grad-norm", "0"], "--max-grad-norm"),
     (["--gae-lambda", "2"], "--gae-lambda"), (["--env", "NotAnEnv-v0"], "--env"), (["--env", "Pendulum-v1"], "--env"),
     (["--ratio-clip", "1.5"], "--ratio-clip"), (["--ratio-clip", "0.2"], "--stable-log-prob"),
-    (["--env", "nosuchmod:Foo-v0"], "--env"), (["--env", "tests.helpers:MatrixObservation-v0"], "--env"),
+    (["--env", "nosuchmod:Foo-v0"], "--env"), (["--env", ""], "--env-id"), (["--env", "tests.helpers:MatrixObservation-v0"], "--env"),
     (["--lr", "1e10"], "--actor-lr"), (["--entropy-coef", "1e30"], "--entropy-coef"),
     (["--actor-hidden", "100000000000"], "--actor-hidden"), (["--num-envs", "4096"], "--num-envs"),
     (["--num-envs", "8", "--rollout-steps", "100000000"], "--rollout-steps"),
