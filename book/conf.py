@@ -51,7 +51,6 @@ html_theme_options = {
 html_copy_source = False
 html_show_sourcelink = False
 html_extra_path = [str(BUILD / "extra")]
-html_last_updated_fmt = None
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 
 

@@ -131,7 +131,7 @@ def data_section(data_dir: Path) -> str:
             meta = json.loads(path.read_text(encoding="utf-8"))
             cpu = meta["cpu_path"]
             lines = [
-                f"### `{meta['name']}`",
+                f"### {md_text(meta['name'])}",
                 "",
                 md_text(meta["description"]),
                 "",
@@ -156,6 +156,10 @@ def landing_page(notebooks: list[Path]) -> str:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     title, overview, sections = readme_sections(readme)
     described = lecture_descriptions(readme_section(sections, "The lectures"))
+    missing = sorted(set(described) - {path.stem for path in notebooks})
+    if missing:
+        raise SiteError(f"README.md's lecture table lists {', '.join(missing)}, but notebooks/{missing[0]}.ipynb is "
+                        f"missing: restore it (git checkout notebooks/{missing[0]}.ipynb) or remove its row")
     rows = []
     for path in notebooks:
         if path.stem not in described:
