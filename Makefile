@@ -2,7 +2,8 @@
 #   make lectures   execute every notebook in notebooks/ in place (the main job)
 #   make test       lint (ruff, mypy), unit tests, then nbval (strict) over every notebook, on this CPU's own code path and again on
 #                   a forced baseline path (see BASELINE below)
-# Others: make data [DATA="name ..."], make bench, make clean-venv.
+#   make site       the course as a static website in book/_build/html, from the executed notebooks (nothing re-run)
+# Others: make data [DATA="name ..."], make bench, make test-site, make clean-venv.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -24,7 +25,7 @@ export PYTHONHASHSEED := 0
 # CPU's own. Every compared notebook output must hold on both paths. `make test-baseline` runs just that half.
 BASELINE := OPENBLAS_CORETYPE=Prescott NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2
 
-.PHONY: all venv lectures test lint unit nbval test-native test-baseline data bench clean-venv
+.PHONY: all venv lectures test lint unit nbval test-native test-baseline data bench site test-site clean-site clean-venv
 
 all: test
 
@@ -39,7 +40,7 @@ venv: $(STAMP)
 lectures: $(STAMP)
 	$(PY) tools/run_notebooks.py $(NOTEBOOKS)
 
-test: lint test-native test-baseline
+test: lint test-native test-baseline test-site
 
 # ruff (pyflakes, pycodestyle, bugbear) and mypy, with the settings in pyproject.toml.
 lint: $(STAMP)
@@ -77,6 +78,30 @@ $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 bench: $(BENCH_STAMP)
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/solve_race.py
+
+SITE_STAMP := $(VENV)/.site-installed
+# requirements-site.txt includes requirements.txt, so pip resolves both together; pip check then confirms that every
+# installed package's requirements hold.
+$(SITE_STAMP): $(STAMP) requirements-site.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-site.txt
+	$(PY) -m pip check --disable-pip-version-check
+	touch $(SITE_STAMP)
+
+# The course as a website (Sphinx + myst-nb): the committed notebooks' stored outputs, nothing executed.
+# View it with: python -m http.server -d book/_build/html
+site: $(SITE_STAMP)
+	$(PY) tools/build_site.py
+
+# The built site in headless Chromium (tests/site): every page, its requests, maths, images, links and an axe scan.
+# The website does not depend on the CPU path, so this runs once, not on both paths like unit and nbval.
+CHROMIUM ?= $(shell command -v chromium 2>/dev/null)
+test-site: site
+	@if [ -z "$(CHROMIUM)" ]; then \
+	  echo "test-site: skipped, no Chromium for the browser test (install one: apt-get install chromium)"; \
+	else CHROMIUM="$(CHROMIUM)" $(PY) -m pytest -q -p no:cacheprovider tests/site; fi
+
+clean-site:
+	rm -rf book/_build
 
 clean-venv:
 	rm -rf $(VENV)
