@@ -145,6 +145,15 @@ EXPERIMENTS: dict[str, Experiment] = {
             drop=SWEEP_DROP,
         ),
         Experiment(
+            name="gae_lambda_one",
+            description="The seed's A2C with GAE(lambda = 1): the Monte Carlo advantage G_t - V(s_t), except that an "
+                        "episode cut by the time limit is bootstrapped with V(s_500) instead of being summed as if the "
+                        "pole had fallen; 2000 episodes, 10 seeds. Beside gae_sweep it separates bootstrapping at the "
+                        "time limit from variance reduction.",
+            configs={"lambda=1": A2CConfig(gae_lambda=1.0)},
+            drop=SWEEP_DROP,
+        ),
+        Experiment(
             name="ablation",
             description="From the seed, one fix at a time (cumulative): entropy bonus 0.01, "
                         "GAE 0.95, gradient clipping 0.5, linear LR decay, log-softmax, advantage normalisation, "

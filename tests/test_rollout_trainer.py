@@ -53,3 +53,31 @@ def test_vector_env_seeding_and_bad_ids():
         make_vector_env("NoSuchEnv-v0", 2)
     with pytest.raises(ConfigError, match="discrete"):
         make_vector_env("Pendulum-v1", 2)
+
+
+@pytest.mark.parametrize("implementation", ["numpy", "torch"])
+def test_an_agent_used_directly_bootstraps_rollout_segments(implementation):
+    # Two environments' 3-step segments back to back, none of them finished: the advantage must bootstrap each
+    # segment from V at its end (GAE with lambda = 1), not run a Monte Carlo return across both segments.
+    from lecture_utils import A2CConfig, Episode, gae_advantages, make_agent
+
+    config = A2CConfig(num_envs=2, rollout_steps=3, implementation=implementation)
+    assert config.gae_lambda is None and config.advantage_lambda == 1.0
+    agent = make_agent(config, 4, 2, seed=0)
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(6, 4)).astype(np.float32)
+    next_obs = rng.normal(size=(6, 4)).astype(np.float32)
+    segment_end = np.array([False, False, True, False, False, True])
+    batch = Episode(obs=obs, actions=np.zeros(6, dtype=np.int64), rewards=np.ones(6), next_obs=next_obs,
+                    terminated=np.zeros(6, dtype=bool), truncated=segment_end)
+    returns = np.zeros(6, dtype=np.float32)  # unused with lambda set: proves the Monte Carlo path is not taken
+    got = agent.advantages(batch, returns)
+    values, next_values = agent.values(obs), agent.values(next_obs)
+    expected = gae_advantages(batch.rewards, values, next_values, batch.terminated, config.gamma, 1.0,
+                              episode_ends=segment_end)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    # By hand for the first step: the TD errors of the first segment only, discounted (the second segment's steps
+    # would enter a return leaking across the boundary).
+    g = config.gamma
+    deltas = 1 + g * next_values[:3].astype(np.float64) - values[:3]
+    assert got[0] == pytest.approx(deltas[0] + g * deltas[1] + g**2 * deltas[2], rel=1e-5)
