@@ -307,8 +307,8 @@ def describe_figure(fig) -> dict:
     of its only axes), which should state the finding; per axes: ``kind`` (``plot``, ``image``, ``colorbar`` or
     ``off`` for pictures without axes), ``title``, ``xlabel`` and ``ylabel`` (a label shared with a neighbouring
     axes counts), the ``lines`` that have a legend label (colour, line style, marker), the number of
-    ``unlabelled_lines`` (per-seed traces, reference lines), and the ``legend``: its entries, whether it sits
-    outside the axes, and the fraction of the plotted points it ``covers``.
+    ``unlabelled_lines`` (per-seed traces, reference lines), and the ``legend``: its labels, whether it sits
+    outside the axes, and the fraction of the plotted points it ``covers``; ``figure_legend_labels``.
     """
     from matplotlib import colors as mcolors
 
@@ -336,16 +336,16 @@ def describe_figure(fig) -> dict:
             points = _display_points(ax, renderer)
             covered = ((points[:, 0] >= frame.x0) & (points[:, 0] <= frame.x1)
                        & (points[:, 1] >= frame.y0) & (points[:, 1] <= frame.y1))
-            legend_info = {"entries": len(legend.get_texts()), "outside": bool(outside),
+            legend_info = {"labels": [text.get_text() for text in legend.get_texts()], "outside": bool(outside),
                            "covers": round(float(covered.mean()) if len(points) else 0.0, 4)}
         axes.append({"kind": kind, "title": ax.get_title().strip() or ax.get_title(loc="left").strip(),
                      "xlabel": _shared_label(ax, "x", fig), "ylabel": _shared_label(ax, "y", fig),
                      "lines": lines, "unlabelled_lines": unlabelled, "legend": legend_info})
     plots = [a for a in axes if a["kind"] != "colorbar"]
     title = fig.get_suptitle().strip() or (plots[0]["title"] if len(plots) == 1 else "")
-    figure_legends = sum(len(legend.get_texts()) for legend in fig.legends)
+    figure_legends = [text.get_text() for legend in fig.legends for text in legend.get_texts()]
     return {"dpi": round(float(fig.dpi), 2), "size_inches": [round(box.width, 2), round(box.height, 2)],
-            "title": title, "figure_legend_entries": figure_legends, "axes": axes}
+            "title": title, "figure_legend_labels": figure_legends, "axes": axes}
 
 
 def figure_problems(description: dict) -> list[str]:
@@ -353,10 +353,14 @@ def figure_problems(description: dict) -> list[str]:
 
     The rules: at least :data:`MIN_DPI` dpi; a figure title (the finding); every panel titled; axes with data
     labelled on both axes (colour bars: their scale); no two labelled lines of one axes with the same colour, line
-    style and marker; a legend wherever an axes has two or more labelled lines; a legend inside the axes covers at
-    most :data:`MAX_LEGEND_COVER` of the plotted points.
+    style and marker; where an axes has two or more labelled lines, each of them in a legend (its own, the figure's,
+    or one shared with another panel); a legend inside the axes covers at most :data:`MAX_LEGEND_COVER` of the
+    plotted points.
     """
     problems = []
+    legend_labels = set(description.get("figure_legend_labels", []))
+    for ax in description.get("axes", []):
+        legend_labels.update(ax["legend"]["labels"] if ax["legend"] else [])
     if description.get("dpi", 0) < MIN_DPI:
         problems.append(f"dpi {description.get('dpi')} < {MIN_DPI}")
     if not description.get("title"):
@@ -379,8 +383,9 @@ def figure_problems(description: dict) -> list[str]:
             if key in seen:
                 problems.append(f"{where}: lines {seen[key]!r} and {line['label']!r} share colour and style {key}")
             seen.setdefault(key, line["label"])
-        if len(ax["lines"]) >= 2 and ax["legend"] is None and not description.get("figure_legend_entries"):
-            problems.append(f"{where}: {len(ax['lines'])} labelled lines but no legend")
+        missing = [line["label"] for line in ax["lines"] if line["label"] not in legend_labels]
+        if len(ax["lines"]) >= 2 and missing:
+            problems.append(f"{where}: {len(ax['lines'])} labelled lines, {missing} in no legend")
         legend = ax["legend"]
         if legend and not legend["outside"] and legend["covers"] > MAX_LEGEND_COVER:
             problems.append(f"{where}: the legend covers {legend['covers']:.1%} of the plotted points")

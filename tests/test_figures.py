@@ -46,7 +46,7 @@ def test_a_good_figure_has_no_problems():
     assert figure_problems(description) == []
     ax = description["axes"][0]
     assert description["dpi"] >= MIN_DPI and len(ax["lines"]) == 10 and ax["unlabelled_lines"] == 1
-    assert ax["legend"]["outside"] and ax["legend"]["entries"] == 10
+    assert ax["legend"]["outside"] and len(ax["legend"]["labels"]) == 10
     assert len({(line["color"], line["linestyle"]) for line in ax["lines"]}) == 10
 
 
@@ -66,7 +66,7 @@ def test_a_bad_figure_fails_every_rule():
     assert "no title" in text and "no xlabel" in text and "no ylabel" in text
     assert "'+entropy' and '+ratio clip' share colour and style" in text
     assert "covers" in text
-    assert "2 labelled lines but no legend" in text
+    assert "2 labelled lines, ['a', 'b'] in no legend" in text
 
 
 def test_the_cycle_separates_ten_lines_in_colour_and_style():
