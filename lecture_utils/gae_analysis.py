@@ -125,23 +125,27 @@ def plot_lambda_tradeoff(lam_table: pd.DataFrame, title: str | None = None):
     """
     import matplotlib.pyplot as plt
 
+    from .plotting import PALETTE
+
     x = np.arange(len(lam_table))
     labels = [f"{lam:g}" for lam in lam_table["lambda"]]
-    fig, (ax_var, ax_bias) = plt.subplots(1, 2, figsize=(9.0, 3.25))
-    ax_var.plot(x, lam_table["variance"], "o-", color="tab:blue")
+    fig, (ax_var, ax_bias) = plt.subplots(1, 2, figsize=(10.0, 3.8))
+    ax_var.plot(x, lam_table["variance"], "o-", color=PALETTE[0])
     ax_var.set_yscale("log")
     ax_var.set_ylabel("variance (trace of covariance)")
-    ax_bias.plot(x, lam_table["bias"], "o-", color="tab:orange", label="bias vs REINFORCE")
+    ax_var.set_title("variance (log scale)")
+    ax_bias.plot(x, lam_table["bias"], "o-", color=PALETTE[1], label="bias vs REINFORCE")
     ax_bias.plot(x, lam_table["bias_noise"], "_", color="black", ms=18, mew=2, label="noise level (zero bias)")
     ax_bias.set_ylabel("bias (norm of mean difference)")
+    ax_bias.set_title("bias, against its noise level")
     top = float(max(lam_table["bias"].max(), lam_table["bias_noise"].max()))
-    ax_bias.set_ylim(0, 1.25 * top if top > 0 else 1.0)
-    ax_bias.legend(fontsize=8, loc="upper right")
+    ax_bias.set_ylim(0, 1.45 * top if top > 0 else 1.0)
+    ax_bias.legend(loc="upper right", fontsize="small")
     for ax in (ax_var, ax_bias):
         ax.set_xticks(x, labels)
         ax.set_xlabel(r"GAE $\lambda$ (evenly spaced, not to scale)")
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 

@@ -403,23 +403,28 @@ def plot_estimator_table(table: pd.DataFrame, title: str | None = None):
     """
     import matplotlib.pyplot as plt
 
+    from .plotting import PALETTE
+
     names = list(table["estimator"])
     x = np.arange(len(names))
-    fig, (ax_var, ax_bias) = plt.subplots(1, 2, figsize=(9.0, 3.25))  # whole pixels at dpi 72
-    ax_var.bar(x, table["variance"], color="tab:blue")
+    fig, (ax_var, ax_bias) = plt.subplots(1, 2, figsize=(10.0, 4.0))
+    ax_var.bar(x, table["variance"], color=PALETTE[0])
     ax_var.set_yscale("log")
     ax_var.set_ylabel("variance (trace of covariance)")
-    ax_bias.bar(x, table["bias"], color="tab:orange", label="bias vs REINFORCE")
+    ax_var.set_title("variance (log scale)")
+    ax_bias.bar(x, table["bias"], color=PALETTE[1], label="bias vs REINFORCE")
     ax_bias.scatter(x, table["bias_noise"], color="black", marker="_", s=300, zorder=3,
                     label="noise level (zero bias)")
     ax_bias.set_ylabel("bias (norm of mean difference)")
+    ax_bias.set_title("bias, against its noise level")
     top = float(max(table["bias"].max(), table["bias_noise"].max()))
-    ax_bias.set_ylim(0, 1.45 * top if top > 0 else 1.0)  # head room for the legend
-    ax_bias.legend(fontsize=8, loc="upper left", ncol=2)
+    ax_bias.set_ylim(0, 1.6 * top if top > 0 else 1.0)  # head room for the legend
+    ax_bias.legend(loc="upper left", ncol=2, fontsize="small")
     for ax in (ax_var, ax_bias):
-        ax.set_xticks(x, names, rotation=35, ha="right", fontsize=9)
+        ax.set_xticks(x, names, rotation=35, ha="right")
+        ax.set_xlabel("advantage estimator")
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 

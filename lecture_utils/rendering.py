@@ -7,7 +7,7 @@ are captured (CartPole draws 600 x 400 pixels; 240 x 160 is plenty), the GIF kee
 Typical use::
 
     rendered = render_episode(policy, seed=0, every=2, width=240)
-    frame_strip(rendered, n=5); plt.show()
+    show_figure(frame_strip(rendered, n=5, title="what the frames show"))
     show_gif(gif_bytes(rendered.frames, fps=rendered.fps))
 """
 from __future__ import annotations
@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 
 from .envs import Episode, make_env, rollout_episode
 
-__all__ = ["RenderedEpisode", "render_episode", "downscale", "frame_strip", "gif_bytes", "show_gif", "lean_controller"]
+__all__ = ["RenderedEpisode", "render_episode", "downscale", "content_box", "frame_strip", "gif_bytes", "show_gif",
+           "lean_controller"]
 
 #: CartPole-v1 advances 0.02 s per step (``tau``): 50 steps per second of simulated time.
 CARTPOLE_STEPS_PER_SECOND = 50
@@ -136,12 +137,38 @@ def render_episode(
     return RenderedEpisode(np.stack(frames), np.asarray(steps, dtype=np.int64), episode, int(every))
 
 
+def content_box(frames: NDArray[np.uint8], margin: float = 0.1, aspect: float = 1.25) -> tuple[slice, slice]:
+    """The rows and columns of ``(F, H, W, 3)`` frames that show something other than the white background, common
+    to all frames: for CartPole, the cart and the pole, without the empty sky above them.
+
+    The track is a thin line across the whole width, so a column counts only where more than 3 of its pixels are
+    drawn. ``margin`` (a fraction of the frame height) is added on every side, and the box is widened to at least
+    ``aspect`` times its height, around its centre. Frames with nothing drawn give the whole frame.
+    """
+    frames = np.asarray(frames)
+    drawn: NDArray[np.bool_] = np.asarray((frames < 235).any(axis=-1))
+    rows = np.flatnonzero(np.any(drawn, axis=(0, 2)))
+    columns = np.flatnonzero((drawn.sum(axis=1) > 3).any(axis=0))
+    height, width = frames.shape[1:3]
+    if len(rows) == 0 or len(columns) == 0:
+        return slice(0, height), slice(0, width)
+    pad = int(round(margin * height))
+    top, bottom = max(0, int(rows[0]) - pad), min(height, int(rows[-1]) + 1 + pad)
+    span = min(width, max(int(columns[-1]) + 1 - int(columns[0]) + 2 * pad, int(round(aspect * (bottom - top)))))
+    left = int(round((int(columns[0]) + int(columns[-1]) + 1 - span) / 2))
+    left = min(max(0, left), width - span)
+    return slice(top, bottom), slice(left, left + span)
+
+
 def frame_strip(rendered: RenderedEpisode | NDArray[np.uint8], n: int = 5, steps: Sequence[int] | None = None,
-                title: str | None = None, panel_width: float = 1.9):
+                title: str | None = None, panel_width: float = 2.0, crop: bool = True):
     """A one-row figure of ``n`` evenly spaced frames (first and last included), each titled with its step.
 
     ``rendered`` is a :class:`RenderedEpisode` or a bare ``(F, H, W, 3)`` array (then ``steps`` may label the
-    frames; by default they are numbered by index). Returns the matplotlib ``Figure``.
+    frames; by default they are numbered by index). With ``crop``, every panel shows the same :func:`content_box`
+    of the frames shown (same scale in every panel), so the cart and pole fill the panel instead of a few pixels
+    of it. ``title`` (the figure's suptitle) should say what the frames show. Returns the matplotlib ``Figure``;
+    the course's dpi (:func:`~lecture_utils.session.setup`) applies.
     """
     import matplotlib.pyplot as plt
 
@@ -154,18 +181,19 @@ def frame_strip(rendered: RenderedEpisode | NDArray[np.uint8], n: int = 5, steps
         raise ValueError(f"frames must have shape (F, H, W, 3), got {frames.shape}")
     n = int(min(n, len(frames)))
     picks = np.unique(np.linspace(0, len(frames) - 1, n).round().astype(int))
-    height, width = frames.shape[1:3]
-    # Whole pixels (at the current dpi), so the figure's text repr reads "<Figure size 684x116 ...>".
+    rows, columns = content_box(frames[picks]) if crop else (slice(None), slice(None))
+    shown = frames[picks][:, rows, columns]
+    height, width = shown.shape[1:3]
     dpi = plt.rcParams["figure.dpi"]
-    size = [round(inches * dpi) / dpi for inches in (panel_width * len(picks), panel_width * height / width + 0.35)]
+    size = [round(inches * dpi) / dpi for inches in (panel_width * len(picks), panel_width * height / width + 0.45)]
     fig, axes = plt.subplots(1, len(picks), figsize=size, squeeze=False)
-    for ax, k in zip(axes[0], picks, strict=True):
-        ax.imshow(frames[k])
-        ax.set_title(f"t = {labels[k]}", fontsize=9)
+    for ax, frame, k in zip(axes[0], shown, picks, strict=True):
+        ax.imshow(frame, interpolation="lanczos")
+        ax.set_title(f"t = {labels[k]}")
         ax.set_axis_off()
     if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout(pad=0.3, rect=(0, 0, 1, 0.86) if title else (0, 0, 1, 1))
+        fig.suptitle(title)
+    fig.tight_layout(pad=0.3, rect=(0, 0, 1, 0.88) if title else (0, 0, 1, 1))
     return fig
 
 

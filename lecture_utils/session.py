@@ -15,8 +15,9 @@ def setup(seed: int = 0, threads: int = 1, figures: bool = True) -> None:
     Seeds Python's ``random``, NumPy's global generator and PyTorch (string hashing is fixed only when a process
     starts, by the ``PYTHONHASHSEED`` variable, which the Makefile exports; nothing in the package depends on it);
     limits PyTorch to ``threads`` threads (one thread makes float reductions, hence every number printed, identical
-    run to run); and, if ``figures``, selects
-    matplotlib's inline-friendly defaults (small PNG figures, no noisy metadata). Environments and agents are seeded
+    run to run); and, if ``figures``, applies the course's one figure style
+    (:func:`~lecture_utils.plotting.course_style`: 100 dpi, readable text, a colour-blind-safe cycle of colours and
+    line styles, no noisy metadata). Environments and agents are seeded
     by the functions that create them, from the same seed. Returns nothing, so a notebook cell ending with it
     prints nothing.
     """
@@ -28,13 +29,6 @@ def setup(seed: int = 0, threads: int = 1, figures: bool = True) -> None:
     if figures:
         import matplotlib
 
-        matplotlib.rcParams.update({
-            "figure.figsize": (7.0, 3.6),
-            "figure.dpi": 72,
-            "savefig.dpi": 72,
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "svg.hashsalt": "lecture",
-        })
+        from .plotting import course_style
+
+        matplotlib.rcParams.update(course_style())
