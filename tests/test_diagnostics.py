@@ -182,3 +182,48 @@ def test_actor_gradient_norms_per_minibatch():
     log_probs = torch.log(probs + 1e-8)
     entropy = -(probs * log_probs).sum(-1).mean()
     assert table["entropy_grad_norm"].iloc[0] == pytest.approx(grad_norm(entropy), rel=1e-5)
+
+
+def test_lecture_07_checkers_judge_without_giving_the_answer(capsys):
+    from lecture_utils.exercises import check_log_probs, check_seeds_needed, check_switch_velocity
+    from lecture_utils.stats import proportion_interval
+
+    logits = np.array([0.0, -25.0], dtype=np.float32)
+    probs = np.exp(logits) / np.exp(logits).sum()
+    seed_way = float(np.log(probs[1] + np.float32(1e-8)))
+    stable = float(logits[1] - np.log(np.exp(logits).sum()))
+    assert check_log_probs(seed_way, stable)
+    capsys.readouterr()
+    assert not check_log_probs(-25.0, -18.4)  # swapped
+    out = capsys.readouterr().out
+    assert "18.4" not in out and "-25" not in out and out.count("not right yet") == 2
+
+    grid = pd.DataFrame(dict(angle=[0.0] * 5 + [0.1] * 5, angular_velocity=list(np.linspace(-1, 1, 5)) * 2,
+                             p_right=[0.0, 0.1, 0.3, 0.7, 1.0] + [1.0] * 5))
+    crossing = float(np.interp(0.5, [0.0, 0.1, 0.3, 0.7, 1.0], np.linspace(-1, 1, 5)))
+    assert check_switch_velocity(crossing + 0.1, grid)
+    capsys.readouterr()
+    assert not check_switch_velocity(crossing + 0.5, grid)
+    out = capsys.readouterr().out
+    assert "lower" in out and f"{crossing:.2f}" not in out
+
+    needed = next(m for m in range(1, 100) if proportion_interval(m, m)[0] > 0.9)
+    assert check_seeds_needed(needed)
+    assert not check_seeds_needed(needed - 1) and not check_seeds_needed(needed + 1)
+    out = capsys.readouterr().out
+    assert str(needed) not in out.replace("correct", "")
+
+
+def test_lecture_03_actor_loss_checker(capsys):
+    from lecture_utils import TorchA2CAgent
+    from lecture_utils.exercises import check_actor_loss, seed_actor_loss
+
+    agent = TorchA2CAgent(A2CConfig(), 4, 2, seed=0)
+    episode = rollout_episode(make_env(seed=0), agent.act)
+    right = seed_actor_loss(agent, episode, 0.99, 8)
+    assert check_actor_loss(right, agent, episode, 0.99)
+    capsys.readouterr()
+    assert not check_actor_loss(seed_actor_loss(agent, episode, 0.99, 32), agent, episode, 0.99)
+    assert "set B = 8" in capsys.readouterr().out
+    assert not check_actor_loss(right + 0.5, agent, episode, 0.99)
+    assert f"{right:.3f}" not in capsys.readouterr().out
