@@ -2,6 +2,7 @@
 and the grader's training loop is the package's own (torch) training run when given the reference losses."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -14,6 +15,7 @@ from lecture_utils.errors import ConfigError
 from lecture_utils.grading import (A2CBatch, GradeReport, StudentA2CAgent, check_losses, example_batch, grade,
                                    reference_a2c_losses, train_hidden_seeds)
 from lecture_utils import grading
+from tests.helpers import REPO
 
 
 def _losses(actor, critic, batch, gamma, *, mask="terminated", sign=-1.0, detach_advantage=True, detach_target=True,
@@ -191,3 +193,12 @@ def test_batches_slice_every_field():
     assert isinstance(part, A2CBatch) and len(part) == 3 and torch.equal(part.returns, batch.returns[2:5])
     assert torch.equal(replace(batch, terminated=torch.zeros(10))[2:5].terminated, torch.zeros(3))
 
+
+def test_the_notebook_shows_neither_the_hidden_seeds_nor_run_digits():
+    text = (REPO / "notebooks" / "08_graded_a2c_update.ipynb").read_text(encoding="utf-8")
+    assert not any(str(seed) in text for seed in grading._hidden_seeds())
+    cells = json.loads(text)["cells"]
+    graded = [c for c in cells if c["cell_type"] == "code" and "reference_report = grade(" in "".join(c["source"])]
+    assert len(graded) == 1
+    printed = "".join("".join(o.get("text", [])) for o in graded[0]["outputs"])
+    assert printed.rstrip().endswith("grade: PASS")
