@@ -23,9 +23,9 @@ on one minibatch (:class:`A2CBatch`), exactly as the seed's update computes them
    on two seeds that the notebook never shows. Each seed passes if the rolling mean of 20 returns reaches
    :data:`TARGET_RETURN` within :data:`HIDDEN_EPISODES` episodes. With the reference losses this is exactly the
    package's torch training run, and it met the bar on every run screened: the two hidden seeds and seeds 0-9 on
-   this project's machine's own CPU path (AVX-512), on the forced baseline path and on a forced AVX2 path, plus seeds
-   10-19 on the machine's path (36 runs; the latest reached it at episode 241, the hidden seeds at 114 and 210 on all
-   three paths). ``tools/check_live_claims.py --grader`` repeats the screen.
+   the project machine's own CPU path (SkylakeX/AVX-512), on the forced baseline path and on a forced AVX2 path, plus
+   seeds 10-19 on the machine's own path (46 runs; the latest reached it at episode 241, the hidden seeds at 114 and
+   210 on all three paths). ``tools/check_live_claims.py --grader`` repeats the screen.
 
 What :func:`grade` prints depends only on PASS/FAIL facts, never on a run's digits, so it reads the same on every CPU.
 """
