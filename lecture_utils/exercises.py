@@ -15,7 +15,10 @@ from .entropy import binary_entropy, entropy_slope
 from .stats import proportion_interval
 
 __all__ = ["check_earliest_collapse", "check_entropy_slope", "check_entropy_of", "check_log_probs",
-           "check_switch_velocity", "check_seeds_needed", "check_actor_loss"]
+           "check_switch_velocity", "check_seeds_needed", "check_actor_loss", "check_angle_only", "check_centered",
+           "check_end_reasons", "check_gif", "check_parameter_counts", "check_critic_fit", "check_untrained_baseline",
+           "check_td_errors", "check_noise_prediction", "check_buffer_count", "check_break_even_beta",
+           "check_best_lambda"]
 
 
 def check_earliest_collapse(table: pd.DataFrame, seed: int, episode: int) -> bool:
@@ -121,4 +124,267 @@ def check_actor_loss(value: float, agent: Any, episode: Episode, gamma: float, b
         print(f"not yet: that is the loss of the first 32 steps; set B = {batch} and recompute")
     else:
         print("not yet: A_t = G_t - V(s_t) with no gradient, log(pi(a_t|s_t) + 1e-8), then minus their mean product")
+    return ok
+
+
+# Lecture 00 --------------------------------------------------------------------------------------------------------
+
+def _angle_only(obs: Any) -> int:
+    return int(obs[2] > 0)
+
+
+def check_angle_only(mean_length: float, seed: int = 2, episodes: int = 10) -> bool:
+    """Lecture 00, exercise 1: the mean length of ``episodes`` episodes of the rule ``a = 1[theta > 0]``, played one
+    after another on one ``make_env(seed=seed)``."""
+    from .envs import make_env, rollout_episode
+
+    env = make_env(seed=seed)
+    lengths = [rollout_episode(env, _angle_only).length for _ in range(episodes)]
+    truth = float(np.mean(lengths))
+    answer = float(mean_length)
+    ok = abs(answer - truth) < 0.05
+    if ok:
+        print("correct: reacting to the angle alone outlasts a random policy, yet never reaches the time limit")
+    elif abs(answer - lengths[0]) < 0.05:
+        print(f"not yet: that is one start state {episodes} times over; make the environment once and play "
+              f"{episodes} episodes on it")
+    else:
+        print(f"not yet: look {'lower' if answer > truth else 'higher'}; the mean of the {episodes} episode lengths "
+              f"of rollout_episode(env, angle_only), with env = make_env(seed={seed}) made once")
+    return ok
+
+
+def check_centered(policy: Any, episodes: int = 10, max_abs_x: float = 0.5) -> bool:
+    """Lecture 00, exercise 2: does ``policy`` last 500 steps with ``|x| < max_abs_x`` in each of ``episodes`` episodes
+    of ``make_env(seed=123)``? It measures the student's own policy, so it prints what it found."""
+    from .envs import make_env, rollout_episode
+
+    env = make_env(seed=123)
+    runs = [rollout_episode(env, policy) for _ in range(episodes)]
+    shortest = min(ep.length for ep in runs)
+    drift = max(float(np.abs(ep.next_obs[:, 0]).max()) for ep in runs)
+    ok = shortest == 500 and drift < max_abs_x
+    if ok:
+        print(f"correct: all {episodes} episodes last 500 steps and the cart stays within {max_abs_x} m of the middle")
+    elif shortest < 500:
+        print(f"not yet: an episode ended after {shortest} steps; keep the pole term theta + 0.5 theta_dot in charge and "
+              "add small cart terms")
+    else:
+        print(f"not yet: all episodes last 500 steps, but the cart drifts {drift:.2f} m from the middle; add small "
+              "multiples of x and x_dot so that the pole is tipped back towards the centre")
+    return ok
+
+
+def check_end_reasons(by_angle: int, by_position: int, policy: Any, seed: int = 0, episodes: int = 100) -> bool:
+    """Lecture 00, exercise 3: of ``episodes`` episodes of ``policy`` on one ``make_env(seed=seed)``, how many ended
+    because the pole angle passed its limit, and how many because the cart left the track?"""
+    from .envs import make_env, rollout_episode
+
+    env = make_env(seed=seed)
+    cartpole: Any = env.unwrapped
+    theta_max = float(cartpole.theta_threshold_radians)
+    last = np.array([rollout_episode(env, policy).next_obs[-1] for _ in range(episodes)])
+    angle = int((np.abs(last[:, 2]) > theta_max).sum())
+    position = episodes - angle
+    ok = int(by_angle) == angle and int(by_position) == position
+    if ok:
+        print("correct: a random policy loses the pole long before the cart can travel 2.4 m")
+    elif int(by_angle) + int(by_position) != episodes:
+        print(f"not yet: every one of the {episodes} episodes terminated, so the two counts add up to {episodes}")
+    else:
+        print("not yet: for each episode take next_obs[-1] and compare |theta| with theta_threshold_radians; "
+              "play all episodes on one environment, with the policy of section 5")
+    return ok
+
+
+def check_gif(data: Any, steps: int = 500, max_kb: float = 100) -> bool:
+    """Lecture 00, exercise 4: do the GIF bytes ``data`` play ``steps`` simulation steps in real time (50 per second,
+    within 5%) and weigh under ``max_kb`` KB? It decodes the student's own GIF, so it prints what it found."""
+    import io
+
+    from PIL import Image
+
+    if not isinstance(data, bytes) or data[:6] not in (b"GIF87a", b"GIF89a"):
+        print("not yet: that is not GIF bytes; gif_bytes(frames, fps=...) makes them")
+        return False
+    image = Image.open(io.BytesIO(data))
+    seconds = 0.0
+    for k in range(int(getattr(image, "n_frames", 1))):
+        image.seek(k)
+        seconds += image.info["duration"] / 1000
+    real_time, small = abs(seconds - steps / 50) <= 0.05 * steps / 50, len(data) <= max_kb * 1024
+    if real_time and small:
+        print(f"correct: it plays {steps} steps in real time and weighs under {max_kb:g} KB")
+    elif not real_time:
+        print(f"not yet: it plays {seconds:.1f} s; frames kept every k steps must each last k / 50 s "
+              "(rendered.fps computes that rate)")
+    else:
+        print(f"not yet: {len(data) / 1024:.0f} KB; keep fewer frames, or smaller ones")
+    return real_time and small
+
+
+# Lecture 01 --------------------------------------------------------------------------------------------------------
+
+def check_parameter_counts(counts: Any, actor_hidden: int = 64, critic_hidden: int = 128) -> bool:
+    """Lecture 01, exercise 1: ``counts = (actor, critic)``, the parameters of ``make_actor(4, 2, actor_hidden)`` and of
+    ``make_critic(4, critic_hidden)``. Each count is judged on its own."""
+    from .networks import count_parameters, make_actor, make_critic
+
+    expected = (count_parameters(make_actor(4, 2, actor_hidden)), count_parameters(make_critic(4, critic_hidden)))
+    mine = tuple(counts) if isinstance(counts, (tuple, list)) and len(counts) == 2 else (None, None)
+    right = [m is not None and int(m) == e for m, e in zip(mine, expected, strict=True)]
+    if all(right):
+        print("correct: both counts")
+    for name, ok in zip(["actor", "critic"], right, strict=True):
+        if not ok:
+            print(f"not yet: the {name}'s count; every Linear layer has (n_in + 1) * n_out parameters, the bias included")
+    return all(right)
+
+
+def check_critic_fit(critic: Any, obs: Any, returns: Any) -> bool:
+    """Lecture 01, exercise 4: does the fitted ``critic`` (a torch module, states ``(B, 4)`` to values ``(B, 1)``)
+    explain at least a quarter of the variance of the ``returns`` G_t of the states ``obs``? It measures the student's own
+    critic, so it needs no answer."""
+    import torch
+
+    with torch.no_grad():
+        values = critic(torch.as_tensor(np.asarray(obs), dtype=torch.float32)).reshape(-1).numpy().astype(np.float64)
+    targets = np.asarray(returns, dtype=np.float64)
+    if values.shape != targets.shape:
+        print(f"not yet: the critic gives {values.size} values for {targets.size} returns")
+        return False
+    explained = 1.0 - np.var(targets - values) / np.var(targets)
+    ok = bool(explained > 0.25)
+    if ok:
+        print("correct: the fitted critic explains a good share of the variance of G_t over these states")
+    elif abs(np.mean(values) - np.mean(targets)) < 0.2 * np.std(targets):
+        print("not yet: it predicts about the mean return everywhere; does your loss compare a (B, 1) output with a (B,) "
+              "target (that broadcasts to (B, B))? Squeeze the output first")
+    else:
+        print("not yet: the critic is still far from the returns; mean squared error, Adam at 0.01, 300 full-batch steps")
+    return ok
+
+
+# Lecture 02 --------------------------------------------------------------------------------------------------------
+
+def _ratio_hint(answer: float, truth: float) -> str:
+    return "higher" if answer < truth else "lower"
+
+
+def check_untrained_baseline(prediction: float, actor: Any, seed: int = 1, n_episodes: int = 100) -> bool:
+    """Lecture 02, exercise 1: the variance reduction (REINFORCE's variance / the baseline's, as in the tables) that
+    ``G_t - V(s_t)`` gives with an untrained critic (``build_networks(4, 2, seed=0)``), measured on ``n_episodes`` of
+    ``actor``. Right within a factor 1.25."""
+    from .gradient_variance import CriticSnapshot, compare_estimators
+    from .networks import build_networks
+
+    untrained = CriticSnapshot.from_critic(build_networks(4, 2, seed=0)[1])
+    table = compare_estimators(actor, untrained, n_episodes=n_episodes, seed=seed, lambdas=())[0]
+    truth = float(table.set_index("estimator").loc["critic", "variance_reduction"])
+    ok = float(prediction) > 0 and abs(math.log(float(prediction) / truth)) < math.log(1.25)
+    if ok:
+        print("correct: a baseline that is nearly the same small number everywhere leaves the variance where it was")
+    else:
+        print(f"not yet: look {_ratio_hint(float(prediction), truth)}; what does subtracting a number close to zero, "
+              "the same for every state, do to G_t?")
+    return ok
+
+
+def check_td_errors(answer: Any, rewards: Any, values: Any, next_values: Any, terminated: Any, gamma: float) -> bool:
+    """Lecture 02, exercise 3: ``answer`` holds the TD errors of the last three steps of the episode (oldest first)."""
+    from .returns import td_errors
+
+    expected = td_errors(rewards, values, next_values, terminated, gamma)[-3:]
+    mine = np.asarray(answer, dtype=np.float64) if answer is not None else np.empty(0)
+    if mine.shape != (3,):
+        print("not yet: give an array of 3 TD errors, oldest step first")
+        return False
+    wrong = ~np.isclose(mine, expected, atol=1e-6)
+    unmasked = (np.asarray(rewards, dtype=np.float64) + gamma * np.asarray(next_values, dtype=np.float64)
+                - np.asarray(values, dtype=np.float64))[-3:]
+    if not wrong.any():
+        print("correct: the last step's target is its reward alone, since nothing follows a terminal state")
+    elif np.isclose(mine, unmasked, atol=1e-6).all() and bool(np.asarray(terminated)[-3:].any()):
+        print("not yet: a step that terminated has no bootstrap term; multiply gamma V(s_t+1) by (1 - terminated)")
+    else:
+        steps = ", ".join(str(i) for i in np.flatnonzero(wrong))
+        print(f"not yet: entries {steps} (0 = oldest) differ; delta_t = r_t + gamma (1 - d_t) V(s_t+1) - V(s_t)")
+    return not wrong.any()
+
+
+def check_noise_prediction(prediction: float, table: pd.DataFrame, n_episodes: int = 300, target: int = 1200,
+                           estimator: str = "td0") -> bool:
+    """Lecture 02, exercise 4: the ``bias_noise`` of ``estimator`` expected with ``target`` episodes, from ``table``
+    measured with ``n_episodes``. The noise is a standard error: right within 10% of the 1/sqrt(N) scaling."""
+    noise = float(table.set_index("estimator").loc[estimator, "bias_noise"])
+    truth = noise * math.sqrt(n_episodes / target)
+    ok = abs(float(prediction) / truth - 1) < 0.1
+    if ok:
+        print(f"correct: {target // n_episodes} times the episodes, {math.sqrt(target / n_episodes):g} times less "
+              "noise; the bias itself does not shrink with N")
+    else:
+        print(f"not yet: look {_ratio_hint(float(prediction), truth)}; bias_noise is a standard error: how does it "
+              "scale with the number of episodes N?")
+    return ok
+
+
+# Lecture 04 --------------------------------------------------------------------------------------------------------
+
+def check_buffer_count(collected: int, held: int, table: pd.DataFrame, capacity: int = 100_000) -> bool:
+    """Lecture 04, exercise 4: for the run of ``table`` with the earliest collapse onset, the transitions it collected
+    before its onset (the lengths of its episodes before the onset), and how many a replay buffer of ``capacity``
+    would hold at that moment. Each number is judged on its own."""
+    onsets = collapse_onsets(table).dropna(subset=["onset"]).sort_values(["onset", "seed"], kind="stable")
+    if onsets.empty:
+        print("no run in this table ends collapsed: nothing to count")
+        return False
+    seed, onset = int(onsets.iloc[0]["seed"]), int(onsets.iloc[0]["onset"])
+    run = table[(table["seed"] == seed) & (table["episode"] < onset)]
+    truth = int(run["length"].sum())
+    collected_ok = int(collected) == truth
+    held_ok = int(held) == min(truth, capacity)
+    if collected_ok and held_ok:
+        print("correct: and A2C itself held only the one episode it had just played")
+    if not collected_ok:
+        print(f"not yet: the transitions collected; add up the lengths of that run's episodes before its onset "
+              f"(the run with the earliest onset of collapse_onsets, episodes < onset); look "
+              f"{_ratio_hint(float(collected), truth)}")
+    if not held_ok:
+        print(f"not yet: the buffer's content; it keeps the latest {capacity:,} transitions, or all of them if fewer")
+    return collected_ok and held_ok
+
+
+# Lecture 05 --------------------------------------------------------------------------------------------------------
+
+def check_break_even_beta(answer: float, sizes: pd.DataFrame) -> bool:
+    """Lecture 05, exercise 2: the smallest beta, over the snapshots of ``sizes`` (columns ``policy_grad`` and
+    ``entropy_grad``), at which ``beta * |grad H|`` equals ``|grad L_pg|``. Right within 2%."""
+    truth = float((sizes["policy_grad"] / sizes["entropy_grad"]).min())
+    ok = float(answer) > 0 and abs(float(answer) / truth - 1) < 0.02
+    if ok:
+        print("correct: even at the snapshot where the bonus is relatively strongest, the sweep's largest beta is far "
+              "below break-even")
+    else:
+        print(f"not yet: look {_ratio_hint(float(answer), truth)}; solve beta * entropy_grad = policy_grad on each row, "
+              "then take the smallest")
+    return ok
+
+
+# Lecture 06 --------------------------------------------------------------------------------------------------------
+
+def check_best_lambda(n: int, answer: float, table: pd.DataFrame) -> bool:
+    """Lecture 06, exercise 3: the lambda of ``table`` (columns ``lambda, variance, bias``, as ``lambda_table``
+    returns) with the smallest ``bias**2 + variance / n``, the error of an average of ``n`` single-episode
+    estimates."""
+    error = table["bias"] ** 2 + table["variance"] / n
+    truth = float(table.loc[error.idxmin(), "lambda"])
+    ok = abs(float(answer) - truth) < 1e-9
+    if ok:
+        print(f"correct for N = {n}: " + ("the variance dominates one episode's estimate" if n == 1 else
+                                          "averaging shrinks the variance, not the bias"))
+    elif not np.isclose(table["lambda"], float(answer)).any():
+        print(f"not yet: {answer} is not one of the table's lambdas")
+    else:
+        print(f"not yet for N = {n}: try a {_ratio_hint(float(answer), truth)} lambda; compute "
+              "bias ** 2 + variance / N for every row and take the smallest")
     return ok

@@ -191,7 +191,8 @@ def check_gae(answer: ArrayLike, rewards: ArrayLike, values: ArrayLike, next_val
               terminated: ArrayLike, gamma: float, lam: float, tolerance: float = 1e-6) -> bool:
     """Exercise check: are ``answer`` (shape ``(T,)``) the GAE(``lam``) advantages of this one episode?
 
-    Compared with :func:`~lecture_utils.returns.gae_advantages` to ``tolerance`` (reward units). Prints one line.
+    Compared with :func:`~lecture_utils.returns.gae_advantages` to ``tolerance`` (reward units). Prints one line,
+    which never shows the right advantages.
     """
     truth = gae_advantages(rewards, values, next_values, terminated, gamma, lam)
     mine = np.asarray(answer, dtype=np.float64)
@@ -200,7 +201,9 @@ def check_gae(answer: ArrayLike, rewards: ArrayLike, values: ArrayLike, next_val
         return False
     worst = int(np.argmax(np.abs(mine - truth)))
     ok = bool(np.abs(mine - truth).max() <= tolerance)
-    print("correct" if ok else f"not yet: step {worst} should be {truth[worst]:.4f}, yours is {mine[worst]:.4f}; "
+    off = int((np.abs(mine - truth) > tolerance).sum())
+    print("correct" if ok else f"not yet: {off} of {truth.size} steps differ, the worst at step {worst} (yours is "
+                               f"too {'high' if mine[worst] > truth[worst] else 'low'} there); "
                                f"sum (gamma*lambda)^k delta_(t+k) up to the episode's end")
     return ok
 
