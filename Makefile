@@ -9,7 +9,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]*_*.ipynb))
 DATA ?=
 # `make data a2c_seed_config entropy_sweep` makes just those: the extra goals are data set names, not targets.
 ifeq (data,$(firstword $(MAKECMDGOALS)))

@@ -268,7 +268,7 @@ def sweep_section(seeds: Sequence[int], episodes: int, seed_runs: Sequence[RunTi
 
 def notebook_section() -> list[str]:
     """Part 3: time each lecture notebook on a copy, through tools/run_notebooks.py."""
-    notebooks = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted((REPO / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
     if not notebooks:
         return ["No notebooks in notebooks/ yet: nothing to time."]
     lines = ["| notebook | seconds | status |", "|---|---:|---|"]

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted(ROOT.glob("notebooks/[0-9][0-9]*_*.ipynb"))
 _spec = importlib.util.spec_from_file_location("class_time", ROOT / "tools" / "class_time.py")
 class_time = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(class_time)

@@ -18,7 +18,7 @@ from lecture_utils import setup  # noqa: E402
 from lecture_utils.plotting import (FIGURE_METADATA_KEY, MIN_DPI, compact_png, course_style, describe_figure,  # noqa: E402
                                     figure_output, figure_problems, legend_outside)
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 MAX_NOTEBOOK_BYTES = 1_000_000
 
 

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
 BUILD = BOOK / "_build"
 SRC = BUILD / "src"
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+NOTEBOOK_GLOB = "[0-9][0-9]*_*.ipynb"
 # The modules the build imports, and the pip names that provide them (requirements-site.txt pins them).
 SITE_MODULES = {"sphinx": "Sphinx", "myst_nb": "myst-nb", "sphinx_book_theme": "sphinx-book-theme",
                 "sphinx-mathjax-offline": "sphinx-mathjax-offline"}
@@ -96,7 +96,7 @@ def readme_section(sections: dict[str, str], heading: str) -> str:
 
 def lecture_descriptions(section: str) -> dict[str, str]:
     """README's lecture table as {notebook stem: what it teaches}."""
-    rows = re.findall(r"^\|\s*`(\d\d_[^`]+)`\s*\|\s*(.+?)\s*\|\s*$", section, flags=re.MULTILINE)
+    rows = re.findall(r"^\|\s*`(\d\d[a-z]?_[^`]+)`\s*\|\s*(.+?)\s*\|\s*$", section, flags=re.MULTILINE)
     return dict(rows)
 
 

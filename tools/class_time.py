@@ -51,7 +51,7 @@ def main() -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--write", action="store_true", help="update the line in each notebook's first cell")
     args = parser.parse_args()
-    paths = args.notebooks or sorted(Path(__file__).resolve().parents[1].glob("notebooks/[0-9][0-9]_*.ipynb"))
+    paths = args.notebooks or sorted(Path(__file__).resolve().parents[1].glob("notebooks/[0-9][0-9]*_*.ipynb"))
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         minutes, words, code_cells = class_minutes(nb)
