@@ -1,4 +1,5 @@
-"""Collapse and crashes in training runs (lecture 04): when a run falls and stays down, and what happens around it.
+"""Collapse and crashes in training runs (lecture 04a; 04b reuses them): when a run falls and stays down, and what happens
+around it.
 
 Everything reads the tidy per-episode tables of :mod:`lecture_utils.experiments` (columns ``config, seed, episode,
 return, ...``; one *run* is one config and one seed) and returns plain arrays or DataFrames. Returns and thresholds

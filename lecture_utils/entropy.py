@@ -1,4 +1,4 @@
-"""The entropy of a two-action policy, for the lectures on collapse (04) and the entropy bonus (05).
+"""The entropy of a two-action policy, for the lectures on collapse (04a) and the entropy bonus (05).
 
 Entropies in nats; ``p`` is the probability of one (or the preferred) action.
 """

@@ -328,10 +328,10 @@ def check_noise_prediction(prediction: float, table: pd.DataFrame, n_episodes: i
     return ok
 
 
-# Lecture 04 --------------------------------------------------------------------------------------------------------
+# Lecture 04b -------------------------------------------------------------------------------------------------------
 
 def check_buffer_count(collected: int, held: int, table: pd.DataFrame, capacity: int = 100_000) -> bool:
-    """Lecture 04, exercise 4: for the run of ``table`` with the earliest collapse onset, the transitions it collected
+    """Lecture 04b, exercise 1: for the run of ``table`` with the earliest collapse onset, the transitions it collected
     before its onset (the lengths of its episodes before the onset), and how many a replay buffer of ``capacity``
     would hold at that moment. Each number is judged on its own."""
     onsets = collapse_onsets(table).dropna(subset=["onset"]).sort_values(["onset", "seed"], kind="stable")
