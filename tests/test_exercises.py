@@ -180,7 +180,7 @@ def test_lecture_02_noise_prediction(capsys):
     assert "higher" in out and not _shown(18.9 / 2, out)
 
 
-# -- lecture 04 ----------------------------------------------------------------------------------------------------
+# -- lectures 04a (collapse, entropy) and 04b (buffer count) -------------------------------------------------------
 def _runs(*returns_per_seed):
     return pd.concat([pd.DataFrame(dict(config="c", seed=seed, episode=np.arange(len(r)), length=np.asarray(r),
                                         **{"return": np.asarray(r, dtype=float)}))
