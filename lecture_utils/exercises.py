@@ -265,14 +265,14 @@ def check_critic_fit(critic: Any, obs: Any, returns: Any) -> bool:
     return ok
 
 
-# Lecture 02 --------------------------------------------------------------------------------------------------------
+# Lectures 02a and 02b ----------------------------------------------------------------------------------------------
 
 def _ratio_hint(answer: float, truth: float) -> str:
     return "higher" if answer < truth else "lower"
 
 
 def check_untrained_baseline(prediction: float, actor: Any, seed: int = 1, n_episodes: int = 100) -> bool:
-    """Lecture 02, exercise 1: the variance reduction (REINFORCE's variance / the baseline's, as in the tables) that
+    """Lecture 02b, exercise 1: the variance reduction (REINFORCE's variance / the baseline's, as in the tables) that
     ``G_t - V(s_t)`` gives with an untrained critic (``build_networks(4, 2, seed=0)``), measured on ``n_episodes`` of
     ``actor``. Right within a factor 1.25."""
     from .gradient_variance import CriticSnapshot, compare_estimators
@@ -291,7 +291,7 @@ def check_untrained_baseline(prediction: float, actor: Any, seed: int = 1, n_epi
 
 
 def check_td_errors(answer: Any, rewards: Any, values: Any, next_values: Any, terminated: Any, gamma: float) -> bool:
-    """Lecture 02, exercise 3: ``answer`` holds the TD errors of the last three steps of the episode (oldest first)."""
+    """Lecture 02a, exercise 1: ``answer`` holds the TD errors of the last three steps of the episode (oldest first)."""
     from .returns import td_errors
 
     expected = td_errors(rewards, values, next_values, terminated, gamma)[-3:]
@@ -314,7 +314,7 @@ def check_td_errors(answer: Any, rewards: Any, values: Any, next_values: Any, te
 
 def check_noise_prediction(prediction: float, table: pd.DataFrame, n_episodes: int = 300, target: int = 1200,
                            estimator: str = "td0") -> bool:
-    """Lecture 02, exercise 4: the ``bias_noise`` of ``estimator`` expected with ``target`` episodes, from ``table``
+    """Lecture 02b, exercise 3: the ``bias_noise`` of ``estimator`` expected with ``target`` episodes, from ``table``
     measured with ``n_episodes``. The noise is a standard error: right within 10% of the 1/sqrt(N) scaling."""
     noise = float(table.set_index("estimator").loc[estimator, "bias_noise"])
     truth = noise * math.sqrt(n_episodes / target)

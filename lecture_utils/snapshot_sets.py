@@ -1,6 +1,6 @@
 """Stored network weights: the trained agents that lectures study, identical on every computer.
 
-A lecture that studies *one* trained agent (the policy whose gradient noise lecture 02 measures, the seed-3 run that
+A lecture that studies *one* trained agent (the policy whose gradient noise lecture 02b measures, the seed-3 run that
 collapses in lecture 04a, ...) cannot retrain it live and expect the same agent everywhere: another CPU computes other
 last bits, and after some hundred episodes one sampled action differs and the run is another run. So the weights are
 made once by ``make data lecture_snapshots`` and stored; every number computed from them (in float64, see
@@ -61,7 +61,7 @@ SNAPSHOT_SETS: dict[str, SnapshotSet] = {
         SnapshotSet(
             name="lecture_snapshots",
             description="Weights of the trained agents the lectures study, all of the seed's A2C: seed 1 after 50 "
-                        "and 100 episodes (lectures 02 and 06), seed 8 after 300 episodes (lecture 03), seed 3 every "
+                        "and 100 episodes (lectures 02a, 02b and 06), seed 8 after 300 episodes (lecture 03), seed 3 every "
                         "25 episodes to 300 (lectures 04a and 04b), seed 0 after 100, 165 and 465 episodes (lecture 07), and "
                         "with entropy bonus 0.1 on seed 3 every 25 episodes to 300 (lecture 05).",
             runs={

@@ -78,8 +78,8 @@ def test_slice_regenerates_exactly_on_the_cpu_path_that_made_it(seed):
 
 
 def test_lecture_snapshots_regenerate():
-    """The stored weights of lecture 02's agent after 50 episodes are what training makes: bit for bit on the CPU
-    path that made them, and within float32 kernel differences elsewhere (measured: 1.3e-5 relative)."""
+    """The stored weights of the agent of lectures 02a and 02b after 50 episodes are what training makes: bit for bit
+    on the CPU path that made them, and within float32 kernel differences elsewhere (measured: 1.3e-5 relative)."""
     run = SNAPSHOT_SETS["lecture_snapshots"].runs["02 seed 1"]
     stored = load_snapshots("02 seed 1")[0]
     fresh = _snapshots_of(SnapshotRun(run.config, run.seed, episodes=(stored.episodes,)))[0]

@@ -136,7 +136,7 @@ def test_lecture_01_critic_fit(capsys):
     assert "not yet" in _verdict(capsys)
 
 
-# -- lecture 02 ----------------------------------------------------------------------------------------------------
+# -- lectures 02a and 02b ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def late_actor():
     return ActorSnapshot.from_weights(load_snapshots("02 seed 1")[1].weights, "actor.")
