@@ -15,7 +15,8 @@ from .entropy import binary_entropy, entropy_slope
 from .stats import proportion_interval
 
 __all__ = ["check_earliest_collapse", "check_entropy_slope", "check_entropy_of", "check_log_probs",
-           "check_switch_velocity", "check_seeds_needed", "check_actor_loss", "check_angle_only", "check_centered",
+           "check_switch_velocity", "check_seeds_needed", "check_actor_loss", "check_step_p_values",
+           "check_angle_only", "check_centered",
            "check_end_reasons", "check_gif", "check_parameter_counts", "check_critic_fit", "check_untrained_baseline",
            "check_td_errors", "check_noise_prediction", "check_buffer_count", "check_break_even_beta",
            "check_best_lambda"]
@@ -388,3 +389,28 @@ def check_best_lambda(n: int, answer: float, table: pd.DataFrame) -> bool:
         print(f"not yet for N = {n}: try a {_ratio_hint(float(answer), truth)} lambda; compute "
               "bias ** 2 + variance / N for every row and take the smallest")
     return ok
+
+
+def step_p_values(summary: pd.DataFrame) -> tuple[float, float]:
+    """Two-sided Fisher exact p-values of the last two rungs' steps on fresh seeds: ``+8 envs`` vs ``+ratio clip``
+    (the clip added) and ``+ratio clip`` vs ``-entropy`` (the bonus removed). ``summary``: ``solve_summary`` indexed by
+    config (columns ``solved_at_end``, ``seeds``)."""
+    from scipy.stats import fisher_exact
+
+    def p_value(a: str, b: str) -> float:
+        ka, na = int(summary.loc[a, "solved_at_end"]), int(summary.loc[a, "seeds"])
+        kb, nb = int(summary.loc[b, "solved_at_end"]), int(summary.loc[b, "seeds"])
+        return float(fisher_exact([[ka, na - ka], [kb, nb - kb]])[1])
+
+    return p_value("+8 envs", "+ratio clip"), p_value("+ratio clip", "-entropy")
+
+
+def check_step_p_values(p_clip: float, p_bonus: float, summary: pd.DataFrame) -> bool:
+    """Lecture 07, exercise 5: the Fisher exact p-values (two-sided) of adding the clip and of removing the bonus,
+    on the fresh seeds' end-of-training solve counts, each to within 0.005."""
+    truth = step_p_values(summary)
+    oks = [abs(float(given) - want) < 5e-3 for given, want in zip((p_clip, p_bonus), truth, strict=True)]
+    for ok, what in zip(oks, ("adding the clip (+8 envs vs +ratio clip)", "removing the bonus (+ratio clip vs -entropy)"),
+                        strict=True):
+        print(f"{what}: {'correct' if ok else 'not yet: a 2x2 table of solved / not solved per rung, fisher_exact, two-sided'}")
+    return all(oks)

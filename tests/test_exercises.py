@@ -279,3 +279,19 @@ def test_lecture_06_best_lambda(capsys):
     assert not check_best_lambda(1, 0.7, table)
     assert "not one of the table's" in _verdict(capsys)
     assert math.isclose(best[300], 1.0)
+
+
+def test_check_step_p_values(capsys):
+    import pandas as pd
+
+    from lecture_utils.exercises import check_step_p_values, step_p_values
+
+    summary = pd.DataFrame({"solved_at_end": [35, 32, 38], "seeds": [40, 40, 40]},
+                           index=["+8 envs", "+ratio clip", "-entropy"])
+    p_clip, p_bonus = step_p_values(summary)
+    assert 0 < p_bonus < p_clip <= 1
+    assert check_step_p_values(p_clip, p_bonus, summary)
+    capsys.readouterr()
+    assert not check_step_p_values(p_clip / 2, p_bonus, summary)
+    out = capsys.readouterr().out
+    assert f"{p_clip:.2f}" not in out and f"{p_clip:.3f}" not in out and "not yet" in out
