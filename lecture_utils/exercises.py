@@ -19,7 +19,7 @@ __all__ = ["check_earliest_collapse", "check_entropy_slope", "check_entropy_of",
            "check_angle_only", "check_centered",
            "check_end_reasons", "check_gif", "check_parameter_counts", "check_critic_fit", "check_untrained_baseline",
            "check_td_errors", "check_noise_prediction", "check_buffer_count", "check_break_even_beta",
-           "check_best_lambda"]
+           "check_best_lambda", "MULTIPLE_CHOICE", "check_choice"]
 
 
 def check_earliest_collapse(table: pd.DataFrame, seed: int, episode: int) -> bool:
@@ -414,3 +414,65 @@ def check_step_p_values(p_clip: float, p_bonus: float, summary: pd.DataFrame) ->
                         strict=True):
         print(f"{what}: {'correct' if ok else 'not yet: a 2x2 table of solved / not solved per rung, fisher_exact, two-sided'}")
     return all(oks)
+
+
+#: Multiple-choice questions of the lectures whose answer is a judgement: question key -> (right letter, the options,
+#: a hint for each wrong letter that says why it is wrong without naming the right one).
+MULTIPLE_CHOICE: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
+    "01-2": ("c", {"a": "both entries of b2 matter independently",
+                   "b": "b2 has no effect on the policy at all",
+                   "c": "only b2[1] - b2[0] matters: adding the same number to both changes no probability"},
+             {"a": "add 7 to both entries and compare the softmax: did anything change?",
+              "b": "raise b2[1] alone: P(right) moves, so b2 does act on the policy"}),
+    "01-3": ("a", {"a": "float32 probabilities can sum to slightly less than 1, so a draw above that sum finds no action",
+                   "b": "it makes sampling faster",
+                   "c": "it turns the logits into probabilities"},
+             {"b": "dividing is one more operation, not a shortcut: what can the cumulative sum fail to reach?",
+              "c": "the softmax already made probabilities: look at the last entry of the cumulative sum"}),
+    "02b-2": ("b", {"a": "dividing by T is a constant rescaling and cannot change any expectation",
+                    "b": "T depends on the actions taken, so the baseline term's expectation no longer vanishes",
+                    "c": "it only makes the estimates noisier"},
+              {"a": "is T the same for every episode? what decides it?",
+               "c": "compare the baselines' bias with its noise level in both tables, not only the variance"}),
+    "04b-2": ("b", {"a": "one clipped run of seed 3 that does not crash",
+                    "b": "both configurations on ten or more seeds for the full budget, compared with collapse counts "
+                         "and a test",
+                    "c": "a smaller clipping threshold"},
+              {"a": "clipping changes every later update, so one run is one anecdote: what would a claim need?",
+               "c": "a different threshold is a different experiment; it does not make one run evidence"}),
+    "05-3": ("c", {"a": "one run of seed 3 without crashes",
+                   "b": "a larger beta",
+                   "c": "the ten-seed, 2000-episode comparison with its collapse count, Fisher test and IQM interval"},
+             {"a": "which crashes one run has depends even on the CPU: what would a claim need?",
+              "b": "another setting is another experiment; it does not make one run evidence"}),
+    "06-4": ("a", {"a": "it falls below its noise level: the bias of a small lambda is the critic's error, and this "
+                        "critic has learned",
+                   "b": "it grows, because the actor changed",
+                   "c": "it stays the same: bias is a property of lambda alone"},
+             {"b": "look at bias_in_noise for lambda = 0 in the new table",
+              "c": "at lambda = 0 the advantage is r + gamma V(s') - V(s): whose errors make it biased?"}),
+    "07-2": ("b", {"a": "yes, if its three runs score higher than the seed's",
+                   "b": "three seeds and 300 episodes cannot tell: ten seeds for the full budget, with intervals",
+                   "c": "no: fixes only work together"},
+             {"a": "how different are three seeds of the same configuration (lecture 03's seed lottery)?",
+              "c": "the ablation of section 5 adds fixes one at a time: what would test one alone?"}),
+}
+
+
+def check_choice(question: str, answer: str | None) -> bool:
+    """A multiple-choice exercise (``MULTIPLE_CHOICE[question]``): says right or wrong, and why a wrong option is
+    wrong, without naming the right one. ``None`` (not answered yet) prints a reminder."""
+    right, options, hints = MULTIPLE_CHOICE[question]
+    number = question.split("-")[1]
+    if answer is None:
+        print(f"exercise {number}: fill in your choice ({', '.join(sorted(options))}) above, then run this cell again")
+        return False
+    letter = str(answer).strip().lower().strip("()")
+    if letter not in options:
+        print(f"exercise {number}: choose one of {', '.join(sorted(options))}")
+        return False
+    if letter == right:
+        print(f"exercise {number}: correct")
+        return True
+    print(f"exercise {number}: not this one: {hints[letter]}")
+    return False

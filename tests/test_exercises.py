@@ -295,3 +295,19 @@ def test_check_step_p_values(capsys):
     assert not check_step_p_values(p_clip / 2, p_bonus, summary)
     out = capsys.readouterr().out
     assert f"{p_clip:.2f}" not in out and f"{p_clip:.3f}" not in out and "not yet" in out
+
+
+def test_multiple_choice_checker_judges_every_option_without_naming_the_right_one(capsys):
+    from lecture_utils.exercises import MULTIPLE_CHOICE, check_choice
+
+    assert len({right for right, _, _ in MULTIPLE_CHOICE.values()}) > 1  # the right letters vary
+    for question, (right, options, hints) in MULTIPLE_CHOICE.items():
+        assert set(hints) == set(options) - {right}
+        assert check_choice(question, right) and check_choice(question, f"({right.upper()})")
+        for wrong in set(options) - {right}:
+            capsys.readouterr()
+            assert not check_choice(question, wrong)
+            out = capsys.readouterr().out
+            assert "not this one" in out and options[right] not in out
+            assert f"({right})" not in out and f"option {right}" not in out and f"answer is {right}" not in out
+        assert not check_choice(question, None) and not check_choice(question, "z")
