@@ -240,6 +240,17 @@ def build(out: Path) -> None:
         raise SiteError("Sphinx reported the problems above; the site was not built")
 
 
+def prune_stale_pages(out: Path, notebooks: list[Path]) -> None:
+    """Remove pages and notebook copies of lectures that no longer exist: Sphinx builds incrementally and leaves the
+    output of a deleted or renamed source behind, which the site would still serve (and link-check)."""
+    current = {path.stem for path in notebooks}
+    for folder, suffix in ((out / "lectures", ".html"), (out / "notebooks", ".ipynb"), (out / "_sources" / "lectures", "")):
+        if folder.is_dir():
+            for stale in folder.iterdir():
+                if stale.is_file() and stale.name.endswith(suffix) and stale.name.split(".")[0] not in current:
+                    stale.unlink()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=BUILD / "html", help="output folder (book/_build/html)")
@@ -250,6 +261,7 @@ def main() -> int:
         notebooks = lecture_notebooks()
         stage(notebooks)
         build(args.out.resolve())
+        prune_stale_pages(args.out.resolve(), notebooks)
     except SiteError as exc:
         print(f"make site: {exc}", file=sys.stderr)
         return 1
