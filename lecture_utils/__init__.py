@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 #: Public name -> the module that defines it, by module.
 _EXPORTS_BY_MODULE: dict[str, list[str]] = {
     "agent": ["A2CAgent", "UpdateStats", "policy_entropy", "sample_action"],
+    "claims": ["check", "claim", "compare_rates"],
     "config": ["A2CConfig"],
     "envs": ["Episode", "env_dimensions", "make_env", "rollout_episode"],
     "errors": ["ConfigError", "DataError", "LectureError", "TrainingDiverged"],
@@ -60,6 +61,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # type checkers and IDEs see the names as if imported eagerly
     from .agent import A2CAgent, UpdateStats, policy_entropy, sample_action
+    from .claims import check, claim, compare_rates
     from .config import A2CConfig
     from .envs import Episode, env_dimensions, make_env, rollout_episode
     from .errors import ConfigError, DataError, LectureError, TrainingDiverged

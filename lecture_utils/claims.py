@@ -1,0 +1,166 @@
+"""The series' one statistical standard, and the two kinds of verdict lines the lectures print.
+
+**Checks** state an identity or a specification (a recursion equals :func:`.returns.discounted_returns`, start
+states lie in their box, a parameter count). No data could make a correct check fail; a failing one is a bug, so
+:func:`check` raises instead of printing FAIL. Checks print ``CHECK ok: ...``.
+
+**Claims** are empirical statements that an outcome of the data could make false. :func:`claim` prints
+``claim '...': PASS`` or ``FAIL``. The threshold of a claim is fixed from the question before looking at the
+result (e.g. "the recipe is solved on at least 95% of fresh seeds"), never read off the observed numbers.
+
+**Comparing two rates** (seeds collapsed, seeds solved, out of the seeds run) always uses :func:`compare_rates`:
+
+* the test: Fisher's exact test, two-sided, at level ``alpha = 0.05``;
+* the effect size: the difference of the two rates, ``p_b - p_a``, with a 95% Newcombe (hybrid Wilson score)
+  interval on it;
+* for a comparison that finds no difference, the smallest difference the study could have detected (80% power at
+  ``alpha``, given the sample sizes and the first arm's rate), so "no difference" is never claimed where the data
+  could not have shown one.
+
+A claim that two settings differ passes only if the test rejects at ``alpha``; a claim that they do *not* differ by
+more than some margin passes only if the whole interval on the difference lies inside that margin.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = ["ALPHA", "POWER", "RateComparison", "compare_rates", "detectable_difference", "claim", "check"]
+
+#: Level of every two-sample test in the series (two-sided).
+ALPHA = 0.05
+#: Power used to report the smallest detectable difference.
+POWER = 0.8
+
+
+def _wilson(successes: int, trials: int, z: float) -> tuple[float, float]:
+    rate = successes / trials
+    centre = (rate + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(rate * (1 - rate) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _check_counts(successes: int, trials: int) -> None:
+    if trials < 1 or not 0 <= successes <= trials:
+        raise ValueError(f"need 0 <= successes <= trials and trials >= 1, got {successes} of {trials}")
+
+
+@lru_cache(maxsize=64)
+def _fisher_rejects(n_a: int, n_b: int, alpha: float) -> np.ndarray:
+    """``(n_a + 1, n_b + 1)`` booleans: does two-sided Fisher reject at ``alpha`` for ``ka`` of ``n_a`` against
+    ``kb`` of ``n_b``? (The p-value, as scipy's ``fisher_exact`` computes it: given the margins, the total
+    hypergeometric probability of tables no more likely than the observed one.)"""
+    from scipy.stats import hypergeom
+
+    rejects = np.zeros((n_a + 1, n_b + 1), dtype=bool)
+    for total in range(n_a + n_b + 1):
+        ka = np.arange(max(0, total - n_b), min(n_a, total) + 1)
+        pmf = hypergeom.pmf(ka, n_a + n_b, n_a, total)
+        p_values = np.array([pmf[pmf <= value * (1 + 1e-7)].sum() for value in pmf])
+        rejects[ka, total - ka] = p_values <= alpha
+    return rejects
+
+
+def _fisher_power(rate_a: float, rate_b: float, n_a: int, n_b: int, alpha: float) -> float:
+    """Exact power of the two-sided Fisher test: the probability, under binomial sampling with these true rates,
+    that the test rejects at ``alpha``."""
+    from scipy.stats import binom
+
+    pa, pb = binom.pmf(np.arange(n_a + 1), n_a, rate_a), binom.pmf(np.arange(n_b + 1), n_b, rate_b)
+    return float(pa @ _fisher_rejects(n_a, n_b, alpha) @ pb)
+
+
+def detectable_difference(rate_a: float, n_a: int, n_b: int, alpha: float = ALPHA, power: float = POWER) -> float:
+    """The smallest ``|p_b - p_a|`` that two-sided Fisher at ``alpha`` detects with probability ``power``, when arm
+    A's true rate is ``rate_a`` and the arms have ``n_a`` and ``n_b`` trials (in steps of 0.01; a rise or a fall,
+    whichever is smaller). Returns ``inf`` if no difference within [0, 1] reaches that power.
+    """
+    best = math.inf
+    for sign in (+1, -1):
+        for step in range(1, 101):
+            rate_b = rate_a + sign * step / 100
+            if not 0.0 <= rate_b <= 1.0:
+                break
+            if _fisher_power(rate_a, rate_b, n_a, n_b, alpha) >= power:
+                best = min(best, step / 100)
+                break
+    return best
+
+
+@dataclass(frozen=True)
+class RateComparison:
+    """Two rates compared by the series' standard (see the module docstring). ``difference = rate_b - rate_a``."""
+
+    successes_a: int
+    trials_a: int
+    successes_b: int
+    trials_b: int
+    p_value: float
+    difference: float
+    interval: tuple[float, float]
+    detectable: float
+    alpha: float = ALPHA
+
+    @property
+    def rate_a(self) -> float:
+        return self.successes_a / self.trials_a
+
+    @property
+    def rate_b(self) -> float:
+        return self.successes_b / self.trials_b
+
+    @property
+    def significant(self) -> bool:
+        """The two-sided Fisher test rejects equal rates at ``alpha``."""
+        return self.p_value <= self.alpha
+
+    def __str__(self) -> str:
+        low, high = self.interval
+        return (f"{self.successes_a}/{self.trials_a} vs {self.successes_b}/{self.trials_b}: difference "
+                f"{self.difference:+.2f} (95% CI {low:+.2f} to {high:+.2f}), Fisher p = {self.p_value:.3g}; "
+                f"smallest difference these sizes detect (80% power): {self.detectable:.2f}")
+
+
+def compare_rates(successes_a: int, trials_a: int, successes_b: int, trials_b: int,
+                  alpha: float = ALPHA) -> RateComparison:
+    """Compare rate B with rate A: two-sided Fisher exact p, the difference ``p_b - p_a`` with its 95% Newcombe
+    interval (Newcombe 1998, method 10), and the smallest difference detectable with 80% power.
+
+    Example: ``compare_rates(3, 10, 7, 10)`` (3 of 10 seeds collapsed against 7 of 10).
+    """
+    _check_counts(successes_a, trials_a)
+    _check_counts(successes_b, trials_b)
+    from scipy.stats import fisher_exact, norm
+
+    z = float(norm.ppf(0.975))
+    rate_a, rate_b = successes_a / trials_a, successes_b / trials_b
+    low_a, high_a = _wilson(successes_a, trials_a, z)
+    low_b, high_b = _wilson(successes_b, trials_b, z)
+    difference = rate_b - rate_a
+    low = difference - math.sqrt((rate_b - low_b) ** 2 + (high_a - rate_a) ** 2)
+    high = difference + math.sqrt((high_b - rate_b) ** 2 + (rate_a - low_a) ** 2)
+    p_value = float(fisher_exact([[successes_a, trials_a - successes_a], [successes_b, trials_b - successes_b]])[1])
+    return RateComparison(successes_a, trials_a, successes_b, trials_b, p_value, difference,
+                          (max(-1.0, low), min(1.0, high)), detectable_difference(rate_a, trials_a, trials_b, alpha),
+                          alpha)
+
+
+def claim(statement: str, holds: bool, evidence: str = "") -> bool:
+    """Print a claim's verdict, ``claim '<statement>': PASS`` or ``FAIL`` (then the evidence, if any); return it.
+
+    Use only for statements some outcome of the data could make false, with the threshold fixed from the question.
+    """
+    verdict = "PASS" if holds else "FAIL"
+    print(f"claim '{statement}': {verdict}" + (f"  [{evidence}]" if evidence else ""))
+    return bool(holds)
+
+
+def check(statement: str, holds: bool) -> None:
+    """Print ``CHECK ok: <statement>`` for an identity or specification; raise ``AssertionError`` if it fails (a
+    failing check is a bug in the code, not a finding)."""
+    if not holds:
+        raise AssertionError(f"CHECK failed: {statement}")
+    print(f"CHECK ok: {statement}")

@@ -1,0 +1,62 @@
+"""The series' statistical standard (lecture_utils.claims)."""
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import fisher_exact
+
+from lecture_utils.claims import _fisher_power, _fisher_rejects, check, claim, compare_rates, detectable_difference
+
+
+def test_rejection_region_matches_scipy_fisher():
+    rejects = _fisher_rejects(7, 9, 0.05)
+    for ka in range(8):
+        for kb in range(10):
+            assert rejects[ka, kb] == (fisher_exact([[ka, 7 - ka], [kb, 9 - kb]])[1] <= 0.05)
+
+
+def test_power_matches_simulation():
+    rng = np.random.default_rng(0)
+    exact = _fisher_power(0.3, 0.8, 12, 12, 0.05)
+    draws = [(rng.binomial(12, 0.3), rng.binomial(12, 0.8)) for _ in range(4000)]
+    simulated = np.mean([_fisher_rejects(12, 12, 0.05)[a, b] for a, b in draws])
+    assert abs(exact - simulated) < 0.03
+
+
+def test_compare_rates_reports_test_effect_and_interval():
+    result = compare_rates(41, 50, 48, 50)
+    assert result.p_value == pytest.approx(fisher_exact([[41, 9], [48, 2]])[1])
+    assert result.difference == pytest.approx(0.14)
+    low, high = result.interval
+    assert low < 0.14 < high and -1 <= low and high <= 1
+    assert not result.significant  # p = 0.051: a raw 41 vs 48 is not a finding at 0.05
+    assert compare_rates(0, 20, 15, 20).significant
+
+
+def test_newcombe_interval_known_value():
+    # Newcombe (1998), table II, example (a): 56/70 vs 48/80, method 10 gives 0.0524 to 0.3339 for p1 - p2.
+    result = compare_rates(48, 80, 56, 70)
+    assert result.interval[0] == pytest.approx(0.0524, abs=5e-4)
+    assert result.interval[1] == pytest.approx(0.3339, abs=5e-4)
+
+
+def test_detectable_difference_shrinks_with_more_seeds():
+    small, large = detectable_difference(0.3, 10, 10), detectable_difference(0.3, 100, 100)
+    assert 0 < large < small <= 1
+    assert _fisher_power(0.3, 0.3 + small, 10, 10, 0.05) >= 0.8 or _fisher_power(0.3, 0.3 - small, 10, 10, 0.05) >= 0.8
+    assert math.isinf(detectable_difference(0.5, 1, 1))
+
+
+def test_bad_counts_are_refused():
+    with pytest.raises(ValueError, match="successes <= trials"):
+        compare_rates(11, 10, 0, 10)
+
+
+def test_claim_and_check_lines(capsys):
+    assert claim("x exceeds 3", True, "x = 4") is True
+    assert claim("x exceeds 5", False) is False
+    check("two plus two is four", 2 + 2 == 4)
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["claim 'x exceeds 3': PASS  [x = 4]", "claim 'x exceeds 5': FAIL", "CHECK ok: two plus two is four"]
+    with pytest.raises(AssertionError, match="CHECK failed"):
+        check("two plus two is five", 2 + 2 == 5)
