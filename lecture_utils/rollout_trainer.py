@@ -28,7 +28,7 @@ from .envs import Episode, check_spaces, open_env, space_dimensions
 from .errors import ConfigError
 from .history import EpisodeLog, TrainingMonitor
 
-__all__ = ["make_vector_env", "train_rollouts"]
+__all__ = ["make_vector_env", "rollout_batch", "train_rollouts"]
 
 
 def make_vector_env(env_id: str, num_envs: int, seed: int | None = None) -> gym.vector.VectorEnv:
@@ -48,6 +48,23 @@ def make_vector_env(env_id: str, num_envs: int, seed: int | None = None) -> gym.
     if seed is not None:
         envs.reset(seed=int(seed))
     return envs
+
+
+def rollout_batch(obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, next_obs: np.ndarray,
+                  terminated: np.ndarray, truncated: np.ndarray) -> Episode:
+    """One update's batch from a rollout's buffers (``obs``/``next_obs``: ``(K, E, obs_dim)``; the others
+    ``(K, E)``, for ``K`` steps of ``E`` environments): each environment's segment, back to back (``E * K`` rows).
+
+    A segment's last step ends it: bootstrapped from ``V(s_K)`` unless terminated (marked truncated), so advantages
+    never run from one environment's segment into the next one's.
+    """
+    obs_dim = obs.shape[-1]
+    seg_trunc = truncated.copy()
+    seg_trunc[-1] = ~terminated[-1]
+    return Episode(obs=obs.transpose(1, 0, 2).reshape(-1, obs_dim).copy(),
+                   actions=actions.T.reshape(-1).copy(), rewards=rewards.T.reshape(-1).copy(),
+                   next_obs=next_obs.transpose(1, 0, 2).reshape(-1, obs_dim).copy(),
+                   terminated=terminated.T.reshape(-1).copy(), truncated=seg_trunc.T.reshape(-1).copy())
 
 
 def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, int], A2CAgent],
@@ -95,14 +112,7 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
                                   float(running_entropy[i] / running_length[i])))
                 running_return[i] = running_length[i] = running_entropy[i] = 0
             obs = next_obs
-        # Each environment's segment, back to back; its last step ends the segment (bootstrapped unless terminated).
-        seg_trunc = buf_trunc.copy()
-        seg_trunc[-1] = ~buf_term[-1]
-        batch = Episode(obs=buf_obs.transpose(1, 0, 2).reshape(-1, obs_dim).copy(),
-                        actions=buf_act.T.reshape(-1).copy(), rewards=buf_rew.T.reshape(-1).copy(),
-                        next_obs=buf_next.transpose(1, 0, 2).reshape(-1, obs_dim).copy(),
-                        terminated=buf_term.T.reshape(-1).copy(), truncated=seg_trunc.T.reshape(-1).copy())
-        last_stats = agent.update(batch)
+        last_stats = agent.update(rollout_batch(buf_obs, buf_act, buf_rew, buf_next, buf_term, buf_trunc))
         check_update_finite(last_stats, config, finished)
         for episode_return, length, entropy in ended_now:
             if finished >= config.episodes:

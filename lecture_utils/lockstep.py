@@ -1,0 +1,423 @@
+"""Many seeds of one configuration trained together in one process, in lockstep: :func:`train_seeds`.
+
+Each seed is still its own run: its own environment(s), its own networks and optimisers, its own random streams.
+What the seeds share is the loop. At every environment step one batched forward pass chooses every seed's action
+(the actors' weights stacked along a seed axis), and one batched physics step moves every seed's CartPole. The
+updates are each seed's own :meth:`~lecture_utils.agent.A2CAgent.update`, called when that seed's episode (or
+rollout) is complete; a seed whose episode ends early updates at once and starts its next episode, so no seed
+waits for another and nothing in any seed's trajectory depends on the others.
+
+**Same numbers.** Seed ``s`` of ``train_seeds(config, seeds)`` gives exactly the per-episode table of
+``train(config, seed=s)`` on the same machine, bit for bit (``tests/test_lockstep.py`` checks it for both kinds of
+configuration and several options). Three facts make that hold:
+
+* the batched forward pass computes each seed's slice with the very BLAS call the single-seed agent makes (NumPy's
+  stacked ``matmul`` calls the same ``gemv``/``gemm`` per slice, with the same shapes and strides), and the rest of
+  the forward pass is elementwise;
+* the batched CartPole step repeats Gymnasium's ``CartPoleEnv.step`` operation for operation in float64, and
+  resets go through each seed's own Gymnasium environment, so start states come from the same random stream;
+* actions are drawn with :func:`~lecture_utils.agent.sample_action`'s rule from each seed's own ``RandomState``.
+
+Where a fast path does not apply (the PyTorch agent, an agent subclass that acts differently, an environment other
+than Gymnasium's CartPole) each seed's own agent acts and each environment steps by itself: slower, and still exact.
+
+Pseudocode (episodic configuration)::
+
+    for every seed s: env_s, agent_s from seed s; start the first episode
+    until every seed has played its episodes:
+        probs = stacked actors(obs)                   # one forward pass for all seeds
+        a_s ~ probs_s with seed s's stream            # one uniform draw per seed
+        obs = CartPole step of all seeds              # one vectorised step
+        for every seed whose episode just ended: its update, its row, its next episode
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import gymnasium as gym
+import numpy as np
+from numpy.typing import NDArray
+
+from .agent import A2CAgent, check_update_finite, policy_entropy, sample_actions
+from .config import A2CConfig
+from .envs import Episode, env_dimensions, make_env
+from .errors import ConfigError
+from .history import EpisodeLog, TrainingMonitor
+from .agent import UpdateStats
+from .numpy_agent import NumpyA2CAgent, NumpyA2CStack
+from .envs import space_dimensions
+from .rollout_trainer import make_vector_env, rollout_batch
+from .trainer import TrainResult, make_agent
+
+__all__ = ["train_seeds", "CartPoleBatch", "StackedActor"]
+
+
+# -- environments ---------------------------------------------------------------------------------------------------
+class CartPoleBatch:
+    """``N`` Gymnasium CartPoles stepped as one float64 array, each reset by its own Gymnasium environment.
+
+    :meth:`step` is ``CartPoleEnv.step`` written over arrays with the same operations in the same order, so each
+    row follows exactly the trajectory its own environment would; the time limit is the ``TimeLimit`` wrapper's.
+    """
+
+    def __init__(self, envs: Sequence[gym.Env]) -> None:
+        self.envs = list(envs)
+        core: Any = self.envs[0].unwrapped  # gymnasium's CartPoleEnv (see supports)
+        self.limit = int(self.envs[0].spec.max_episode_steps) if self.envs[0].spec and \
+            self.envs[0].spec.max_episode_steps else None
+        self.gravity, self.masspole, self.total_mass = core.gravity, core.masspole, core.total_mass
+        self.length, self.polemass_length, self.force_mag = core.length, core.polemass_length, core.force_mag
+        self.tau, self.euler = core.tau, core.kinematics_integrator == "euler"
+        self.x_threshold, self.theta_threshold = core.x_threshold, core.theta_threshold_radians
+        self.state = np.zeros((len(self.envs), 4), dtype=np.float64)
+        self.elapsed = np.zeros(len(self.envs), dtype=np.int64)
+
+    @staticmethod
+    def supports(envs: Sequence[gym.Env]) -> bool:
+        """True if every environment is Gymnasium's CartPole with the same physics and its plain reward."""
+        from gymnasium.envs.classic_control.cartpole import CartPoleEnv
+
+        cores = [env.unwrapped for env in envs]
+        if not all(type(core) is CartPoleEnv and not core._sutton_barto_reward for core in cores):
+            return False
+        keys = ("gravity", "masscart", "masspole", "length", "force_mag", "tau", "kinematics_integrator",
+                "x_threshold", "theta_threshold_radians")
+        first = [getattr(cores[0], k) for k in keys]
+        limits = {env.spec.max_episode_steps if env.spec else None for env in envs}
+        return all([getattr(core, k) for k in keys] == first for core in cores) and len(limits) == 1
+
+    def reset(self, index: int) -> NDArray[np.float32]:
+        """Reset environment ``index`` from its own random stream; its first observation ``(4,)`` float32."""
+        obs, _ = self.envs[index].reset()
+        self.state[index] = self.envs[index].unwrapped.state  # type: ignore[attr-defined]
+        self.elapsed[index] = 0
+        return obs
+
+    def step(self, actions: NDArray[np.int64]) -> tuple[NDArray[np.float32], NDArray[np.float64],
+                                                        NDArray[np.bool_], NDArray[np.bool_]]:
+        """Step every row: ``actions (N,)`` -> ``(obs (N, 4) float32, rewards (N,), terminated (N,), truncated (N,))``.
+
+        Rows that ended must be reset before their next step (as with Gymnasium)."""
+        x, x_dot, theta, theta_dot = self.state.T
+        force = np.where(actions == 1, self.force_mag, -self.force_mag)
+        costheta, sintheta = np.cos(theta), np.sin(theta)
+        temp = (force + self.polemass_length * np.square(theta_dot) * sintheta) / self.total_mass
+        thetaacc = (self.gravity * sintheta - costheta * temp) / (
+            self.length * (4.0 / 3.0 - self.masspole * np.square(costheta) / self.total_mass))
+        xacc = temp - self.polemass_length * thetaacc * costheta / self.total_mass
+        if self.euler:
+            x = x + self.tau * x_dot
+            x_dot = x_dot + self.tau * xacc
+            theta = theta + self.tau * theta_dot
+            theta_dot = theta_dot + self.tau * thetaacc
+        else:
+            x_dot = x_dot + self.tau * xacc
+            x = x + self.tau * x_dot
+            theta_dot = theta_dot + self.tau * thetaacc
+            theta = theta + self.tau * theta_dot
+        state = self.state
+        state[:, 0], state[:, 1], state[:, 2], state[:, 3] = x, x_dot, theta, theta_dot
+        terminated = (x < -self.x_threshold) | (x > self.x_threshold) | (theta < -self.theta_threshold) | \
+            (theta > self.theta_threshold)
+        self.elapsed += 1
+        truncated = self.elapsed >= self.limit if self.limit is not None else np.zeros_like(terminated)
+        return state.astype(np.float32), np.ones(len(state)), terminated, truncated
+
+
+class GymBatch:
+    """The general case: each environment steps by itself (same interface as :class:`CartPoleBatch`)."""
+
+    def __init__(self, envs: Sequence[gym.Env]) -> None:
+        self.envs = list(envs)
+
+    def reset(self, index: int) -> NDArray[np.float32]:
+        return np.asarray(self.envs[index].reset()[0], dtype=np.float32)
+
+    def step(self, actions: NDArray[np.int64], active: NDArray[np.bool_]) -> tuple[
+            NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
+        n = len(self.envs)
+        obs, rewards = [np.zeros(0, dtype=np.float32)] * n, np.zeros(n)
+        terminated, truncated = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        for i in np.flatnonzero(active):
+            o, r, te, tr, _ = self.envs[i].step(int(actions[i]))
+            obs[i], rewards[i], terminated[i], truncated[i] = np.asarray(o, dtype=np.float32), float(r), te, tr
+        width = max(len(o) for o in obs)
+        return np.stack([o if len(o) else np.zeros(width, np.float32) for o in obs]), rewards, terminated, truncated
+
+
+# -- acting -----------------------------------------------------------------------------------------------------------
+class StackedActor:
+    """The actors of ``S`` NumPy agents, weights stacked along a seed axis: ``w1 (S, H, in)``, ``b1 (S, H)``,
+    ``w2 (S, A, H)``, ``b2 (S, A)``. Refresh a seed's slice after its update (:meth:`refresh`)."""
+
+    def __init__(self, agents: Sequence[NumpyA2CAgent]) -> None:
+        self.agents = list(agents)
+        first = self.agents[0].actor
+        s = len(self.agents)
+        self.w1 = np.zeros((s, *first.w1.shape), np.float32)
+        self.b1 = np.zeros((s, *first.b1.shape), np.float32)
+        self.w2 = np.zeros((s, *first.w2.shape), np.float32)
+        self.b2 = np.zeros((s, *first.b2.shape), np.float32)
+        for index in range(s):
+            self.refresh(index)
+
+    @staticmethod
+    def supports(agents: Sequence[A2CAgent]) -> bool:
+        """True for agents that act and learn as :class:`NumpyA2CAgent` does (a subclass that overrides acting or
+        the update takes the slow path, seed by seed)."""
+        return all(isinstance(a, NumpyA2CAgent) and type(a).act is NumpyA2CAgent.act
+                   and type(a).probabilities is NumpyA2CAgent.probabilities and type(a).update is NumpyA2CAgent.update
+                   for a in agents)
+
+    def refresh(self, index: int) -> None:
+        actor = self.agents[index].actor
+        self.w1[index], self.b1[index], self.w2[index], self.b2[index] = actor.w1, actor.b1, actor.w2, actor.b2
+
+    def probs_one(self, obs: NDArray[np.float32]) -> NDArray[np.float32]:
+        """``obs (S, in) -> pi (S, A)``: each slice as :meth:`NumpyA2CAgent.act` computes it (matrix @ vector)."""
+        hidden = np.matmul(self.w1, obs[:, :, None])[:, :, 0]
+        hidden += self.b1
+        np.maximum(hidden, 0.0, out=hidden)
+        logits = np.matmul(self.w2, hidden[:, :, None])[:, :, 0]
+        logits += self.b2
+        return _softmax_(logits)
+
+
+def _softmax_(logits: NDArray[np.float32]) -> NDArray[np.float32]:
+    logits -= np.maximum.reduce(logits, axis=-1, keepdims=True)
+    np.exp(logits, out=logits)
+    logits /= np.add.reduce(logits, axis=-1, keepdims=True)
+    return logits
+
+
+def _draw_actions(probs: NDArray[np.float32], rngs: Sequence[np.random.RandomState],
+                  active: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """One action per row of ``probs (S, A)``, one uniform draw from each seed's stream: the rule of
+    :func:`~lecture_utils.agent.sample_action` (float64 cumulative sum, normalised by its last entry, first entry
+    not <= the draw), vectorised."""
+    cdf = np.cumsum(probs, axis=1, dtype=np.float64)
+    cdf /= cdf[:, -1:]
+    # A seed that has finished draws nothing: its stream continues where its own training left it.
+    draws = np.array([rng.random_sample() if on else 1.0 for rng, on in zip(rngs, active, strict=True)])
+    above = ~(cdf <= draws[:, None])
+    return np.where(above.any(axis=1), above.argmax(axis=1), probs.shape[1] - 1).astype(np.int64)
+
+
+#: Stands in for the update of a seed that has finished (its row is never written).
+_NO_UPDATE = UpdateStats(0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+# -- the trainer ------------------------------------------------------------------------------------------------------
+def train_seeds(config: A2CConfig | None = None, seeds: Sequence[int] = (0,), progress: bool = False
+                ) -> list[TrainResult]:
+    """Train ``config`` on every seed in ``seeds`` together; one :class:`~lecture_utils.trainer.TrainResult` per
+    seed, in order, each equal to ``train(config, seed=s)``'s (its ``history`` bit for bit).
+
+    Args:
+        config: hyperparameters (episodic or rollout); ``A2CConfig()`` is the seed's.
+        seeds: distinct seeds (each an integer in [0, 2**32 - 1]).
+        progress: one tqdm bar over all seeds' episodes on stderr.
+
+    Raises:
+        ConfigError: a bad environment or repeated seeds. TrainingDiverged: as :func:`~lecture_utils.trainer.train`.
+    """
+    config = config or A2CConfig()
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ConfigError("train_seeds needs at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"train_seeds got repeated seeds {sorted(seeds)}: give each seed once")
+    monitors = [TrainingMonitor(config.episodes, s) for s in seeds]
+    bar = None
+    if progress:
+        from .history import progress_bar
+
+        bar = progress_bar(config.episodes * len(seeds), f"A2C {len(seeds)} seeds")
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if config.rollout_steps is not None:
+                return _rollouts_lockstep(config, seeds, monitors, bar)
+            return _episodes_lockstep(config, seeds, monitors, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _episodes_lockstep(config: A2CConfig, seeds: list[int], monitors: list[TrainingMonitor],
+                       bar: Any) -> list[TrainResult]:
+    envs = [make_env(config.env_id, seed=s) for s in seeds]
+    obs_dim, n_actions = env_dimensions(envs[0])
+    agents = [make_agent(config, obs_dim, n_actions, s) for s in seeds]
+    rngs = [a.rng for a in agents]
+    n = len(seeds)
+    batch: CartPoleBatch | GymBatch = CartPoleBatch(envs) if CartPoleBatch.supports(envs) else GymBatch(envs)
+    actor = StackedActor(agents) if StackedActor.supports(agents) else None  # type: ignore[arg-type]
+    capacity = (batch.limit if isinstance(batch, CartPoleBatch) and batch.limit else 512) + 1
+    buf_obs = np.zeros((n, capacity, obs_dim), np.float32)
+    buf_act = np.zeros((n, capacity), np.int64)
+    buf_rew = np.zeros((n, capacity), np.float64)
+    t = np.zeros(n, np.int64)
+    episode_index = [0] * n
+    steps_taken = [0] * n
+    histories = [EpisodeLog() for _ in seeds]
+    active = np.ones(n, dtype=bool)
+    obs = np.zeros((n, obs_dim), np.float32)
+    rows = np.arange(n)
+
+    def begin(i: int) -> None:
+        if episode_index[i] >= config.episodes or (config.max_steps is not None and steps_taken[i] >= config.max_steps):
+            active[i] = False
+            return
+        agents[i].follow_lr_schedule(episode_index[i], steps_taken[i])
+        obs[i] = buf_obs[i, 0] = batch.reset(i)
+        t[i] = 0
+
+    for i in range(n):
+        begin(i)
+    while active.any():
+        if actor is not None:
+            actions = _draw_actions(actor.probs_one(obs), rngs, active)
+        else:
+            actions = np.array([agents[i].act(obs[i]) if active[i] else 0 for i in range(n)], dtype=np.int64)
+        if isinstance(batch, CartPoleBatch):
+            next_obs, rewards, terminated, truncated = batch.step(actions)
+        else:
+            next_obs, rewards, terminated, truncated = batch.step(actions, active)
+        buf_act[rows, t] = actions
+        buf_rew[rows, t] = rewards
+        t += active
+        if t.max() >= buf_obs.shape[1]:  # a long episode in an environment without a time limit: grow
+            grow = buf_obs.shape[1]
+            buf_obs = np.concatenate([buf_obs, np.zeros_like(buf_obs[:, :grow])], axis=1)
+            buf_act = np.concatenate([buf_act, np.zeros_like(buf_act[:, :grow])], axis=1)
+            buf_rew = np.concatenate([buf_rew, np.zeros_like(buf_rew[:, :grow])], axis=1)
+        buf_obs[rows, t] = next_obs
+        obs[:] = next_obs
+        for i in np.flatnonzero(active & (terminated | truncated)).tolist():
+            length = int(t[i])
+            episode = Episode(obs=buf_obs[i, :length].copy(), actions=buf_act[i, :length].copy(),
+                              rewards=buf_rew[i, :length].copy(), next_obs=buf_obs[i, 1:length + 1].copy(),
+                              terminated=np.zeros(length, dtype=bool), truncated=np.zeros(length, dtype=bool))
+            episode.terminated[-1], episode.truncated[-1] = bool(terminated[i]), bool(truncated[i])
+            agent = agents[i]
+            steps_taken[i] += length
+            entropy = float(policy_entropy(agent.probabilities(episode.obs)).mean())
+            stats = agent.update(episode)
+            check_update_finite(stats, config, episode_index[i])
+            histories[i].append(episode_index[i], float(episode.rewards.sum()), length, entropy, stats)
+            monitors[i].episode_recorded(histories[i], agent, steps_taken[i])
+            if bar is not None:
+                bar.update(1)
+            if actor is not None:
+                actor.refresh(i)
+            episode_index[i] += 1
+            begin(i)
+    return [TrainResult(history=h.frame(), agent=a, env=e, config=config, seed=s)
+            for h, a, e, s in zip(histories, agents, envs, seeds, strict=True)]
+
+
+def _rollouts_lockstep(config: A2CConfig, seeds: list[int], monitors: list[TrainingMonitor],
+                       bar: Any) -> list[TrainResult]:
+    n, n_envs, n_steps = len(seeds), config.num_envs, int(config.rollout_steps or 1)
+    # Every (seed, copy) pair gets its own environment, seeded as the seed's vector environment seeds it.
+    probe = make_vector_env(config.env_id, n_envs)
+    obs_dim, n_actions = space_dimensions(probe.single_observation_space, probe.single_action_space)
+    probe.close()
+    flat_envs = [make_env(config.env_id) for _ in range(n * n_envs)]
+    batch: CartPoleBatch | GymBatch = CartPoleBatch(flat_envs) if CartPoleBatch.supports(flat_envs) \
+        else GymBatch(flat_envs)
+    obs = np.zeros((n, n_envs, obs_dim), np.float32)
+    for i, s in enumerate(seeds):
+        for k in range(n_envs):
+            # As the seed's vector environment resets its copy k: with seed + k (later resets continue its stream).
+            env = flat_envs[i * n_envs + k]
+            obs[i, k] = env.reset(seed=s + k)[0]
+            if isinstance(batch, CartPoleBatch):
+                batch.state[i * n_envs + k] = env.unwrapped.state  # type: ignore[attr-defined]
+    agents = [make_agent(config, obs_dim, n_actions, s) for s in seeds]
+    # Plain NumPy agents act and learn as one stack; others (PyTorch, subclasses) each by themselves.
+    stack = NumpyA2CStack(agents) if StackedActor.supports(agents) else None  # type: ignore[arg-type]
+    histories = [EpisodeLog() for _ in seeds]
+    running_return = np.zeros((n, n_envs))
+    running_length = np.zeros((n, n_envs), dtype=np.int64)
+    running_entropy = np.zeros((n, n_envs))
+    finished = [0] * n
+    buf_obs = np.zeros((n, n_steps, n_envs, obs_dim), np.float32)
+    buf_next = np.zeros_like(buf_obs)
+    buf_act = np.zeros((n, n_steps, n_envs), np.int64)
+    buf_rew = np.zeros((n, n_steps, n_envs))
+    buf_term = np.zeros((n, n_steps, n_envs), dtype=bool)
+    buf_trunc = np.zeros((n, n_steps, n_envs), dtype=bool)
+    steps_taken = 0
+    active = np.ones(n, dtype=bool)
+    all_envs_active = np.ones(n * n_envs, dtype=bool)
+    while active.any() and (config.max_steps is None or steps_taken < config.max_steps):
+        for i in np.flatnonzero(active).tolist():
+            agents[i].follow_lr_schedule(finished[i], steps_taken)
+        steps_taken += n_envs * n_steps
+        ended_now: list[list[tuple[float, int, float]]] = [[] for _ in seeds]
+        for k in range(n_steps):
+            if stack is not None:
+                probs = stack._probs(obs)[1]
+            else:
+                probs = np.stack([agents[i].probabilities(obs[i]) for i in range(n)])
+            if stack is not None:
+                # sample_actions' rule for every seed at once; each seed's draws from its own stream.
+                cdf = np.cumsum(probs, axis=-1, dtype=np.float64)
+                cdf /= cdf[..., -1:]
+                draws = np.stack([agents[i].rng.random_sample(n_envs) if active[i] else np.ones(n_envs)
+                                  for i in range(n)])
+                actions = np.minimum((cdf <= draws[..., None]).sum(axis=-1), n_actions - 1).astype(np.int64)
+            else:
+                actions = np.stack([sample_actions(probs[i], agents[i].rng) if active[i]
+                                    else np.zeros(n_envs, np.int64) for i in range(n)])
+            flat_actions = actions.reshape(-1)
+            if isinstance(batch, CartPoleBatch):
+                next_flat, rew_flat, term_flat, trunc_flat = batch.step(flat_actions)
+            else:
+                next_flat, rew_flat, term_flat, trunc_flat = batch.step(flat_actions, all_envs_active)
+            next_obs = next_flat.reshape(n, n_envs, obs_dim)
+            terminated, truncated = term_flat.reshape(n, n_envs), trunc_flat.reshape(n, n_envs)
+            buf_obs[:, k], buf_act[:, k], buf_rew[:, k] = obs, actions, rew_flat.reshape(n, n_envs)
+            buf_term[:, k], buf_trunc[:, k] = terminated, truncated
+            buf_next[:, k] = next_obs
+            running_return += buf_rew[:, k]
+            running_length += 1
+            running_entropy += policy_entropy(probs)
+            for i, e in zip(*np.nonzero(terminated | truncated), strict=True):
+                ended_now[i].append((float(running_return[i, e]), int(running_length[i, e]),
+                                     float(running_entropy[i, e] / running_length[i, e])))
+                running_return[i, e] = running_length[i, e] = running_entropy[i, e] = 0
+                next_obs[i, e] = batch.reset(int(i) * n_envs + int(e))  # autoreset in the same step
+            obs = next_obs.copy()
+        batches = [rollout_batch(buf_obs[i], buf_act[i], buf_rew[i], buf_next[i], buf_term[i], buf_trunc[i])
+                   for i in range(n)]
+        if stack is not None:
+            # Every seed's update at once (a seed that has finished is updated too, and ignored: its agent was
+            # copied out when it finished).
+            stack.follow_learning_rates()
+            all_stats = stack.update(batches)
+        else:
+            all_stats = [agents[i].update(batches[i]) if active[i] else _NO_UPDATE for i in range(n)]
+        for i in np.flatnonzero(active).tolist():
+            agent, stats = agents[i], all_stats[i]
+            check_update_finite(stats, config, finished[i])
+            if stack is not None and monitors[i].on_episode is not None:
+                stack.copy_to_agent(i)
+            for episode_return, length, entropy in ended_now[i]:
+                if finished[i] >= config.episodes:
+                    break
+                histories[i].append(finished[i], episode_return, length, entropy, stats)
+                finished[i] += 1
+                monitors[i].episode_recorded(histories[i], agent, steps_taken)
+                if bar is not None:
+                    bar.update(1)
+            if finished[i] >= config.episodes:
+                active[i] = False
+                if stack is not None:
+                    stack.copy_to_agent(i)
+    if stack is not None:
+        for i in np.flatnonzero(active).tolist():
+            stack.copy_to_agent(i)
+    return [TrainResult(history=h.frame(), agent=a, env=make_env(config.env_id, seed=s), config=config, seed=s)
+            for h, a, s in zip(histories, agents, seeds, strict=True)]

@@ -1,0 +1,96 @@
+"""Many seeds in lockstep (lecture_utils.lockstep): seed s of a lockstep run is train(config, seed=s), bit for bit."""
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+import pytest
+
+from lecture_utils import A2CConfig, ConfigError, train
+from lecture_utils.lockstep import CartPoleBatch, train_seeds
+
+SEEDS = [5, 0, 12]
+CONFIGS = {
+    "seed": A2CConfig(episodes=40),
+    "episodic, every option": A2CConfig(episodes=30, entropy_coef=0.01, gae_lambda=0.9, max_grad_norm=0.5,
+                                        stable_log_prob=True, normalize_advantages=True, lr_schedule="linear",
+                                        update_passes=3, batch_size=16, critic_steps=1, actor_hidden=8),
+    "episodic, step budget": A2CConfig(episodes=500, max_steps=1500, lr_schedule="linear", gae_lambda=0.0),
+    "rollouts, recommended-like": A2CConfig(episodes=40, num_envs=4, rollout_steps=16, gae_lambda=0.95,
+                                            update_passes=3, batch_size=16, ratio_clip=0.2, stable_log_prob=True,
+                                            normalize_advantages=True, max_grad_norm=0.5, lr_schedule="linear"),
+    "rollouts, ragged minibatches": A2CConfig(episodes=30, num_envs=3, rollout_steps=10, batch_size=7,
+                                              entropy_coef=0.02, critic_steps=3),
+    "rollouts, step budget": A2CConfig(episodes=10_000, num_envs=2, rollout_steps=8, max_steps=2000,
+                                       lr_schedule="linear"),
+}
+
+
+def _same_agent(a, b):
+    wa, wb = a.get_weights(), b.get_weights()
+    return wa.keys() == wb.keys() and all(np.array_equal(wa[k], wb[k]) for k in wa)
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_each_seed_equals_its_single_run(name):
+    config = CONFIGS[name]
+    results = train_seeds(config, SEEDS)
+    assert [r.seed for r in results] == SEEDS
+    for result, seed in zip(results, SEEDS, strict=True):
+        single = train(config, seed=seed)
+        pd.testing.assert_frame_equal(result.history, single.history, check_exact=True)
+        assert _same_agent(result.agent, single.agent), f"seed {seed}: final weights differ"
+        # The agent goes on acting from the same random stream, and its optimiser state continues training alike.
+        assert result.agent.rng.random_sample() == single.agent.rng.random_sample()
+        assert result.agent.actor_optimizer.steps == single.agent.actor_optimizer.steps
+
+
+def test_torch_agents_take_the_seed_by_seed_path_and_agree():
+    config = A2CConfig(episodes=6, implementation="torch")
+    for result, seed in zip(train_seeds(config, [1, 2]), [1, 2], strict=True):
+        pd.testing.assert_frame_equal(result.history, train(config, seed=seed).history, check_exact=True)
+
+
+def test_other_environments_step_one_by_one_and_agree():
+    config = A2CConfig(env_id="Acrobot-v1", episodes=2, update_passes=1)
+    for result, seed in zip(train_seeds(config, [3, 4]), [3, 4], strict=True):
+        pd.testing.assert_frame_equal(result.history, train(config, seed=seed).history, check_exact=True)
+
+
+def test_one_seed_and_seed_order_do_not_matter():
+    config = CONFIGS["seed"]
+    alone = train_seeds(config, [12])[0].history
+    among = train_seeds(config, [7, 12, 3])[1].history
+    pd.testing.assert_frame_equal(alone, among, check_exact=True)
+
+
+def test_cartpole_batch_steps_as_gymnasium_does():
+    envs = [gym.make("CartPole-v1") for _ in range(6)]
+    refs = [gym.make("CartPole-v1") for _ in range(6)]
+    batch = CartPoleBatch(envs)
+    assert CartPoleBatch.supports(envs)
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        envs[i].reset(seed=100 + i)
+        refs[i].reset(seed=100 + i)
+        assert np.array_equal(batch.reset(i), refs[i].reset()[0])
+    for _ in range(300):
+        actions = rng.integers(0, 2, size=6)
+        obs, rewards, terminated, truncated = batch.step(actions)
+        for i in range(6):
+            ref_obs, ref_reward, ref_term, ref_trunc, _ = refs[i].step(int(actions[i]))
+            assert np.array_equal(obs[i], ref_obs) and rewards[i] == ref_reward
+            assert (terminated[i], truncated[i]) == (ref_term, ref_trunc)
+            if ref_term or ref_trunc:
+                assert np.array_equal(batch.reset(i), refs[i].reset()[0])
+                obs[i] = batch.state[i]
+
+
+def test_cartpole_batch_refuses_other_physics():
+    assert not CartPoleBatch.supports([gym.make("CartPole-v1", sutton_barto_reward=True)])
+    assert not CartPoleBatch.supports([gym.make("Acrobot-v1")])
+
+
+def test_bad_seed_lists_are_refused():
+    with pytest.raises(ConfigError, match="repeated seeds"):
+        train_seeds(A2CConfig(episodes=1), [1, 1])
+    with pytest.raises(ConfigError, match="at least one seed"):
+        train_seeds(A2CConfig(episodes=1), [])
