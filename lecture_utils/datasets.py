@@ -38,7 +38,8 @@ DATA_DIR = Path(os.environ.get("LECTURE_DATA_DIR", PACKAGE_DIR.parent / "data"))
 #: small (the float32 training statistics carry about 7).
 FLOAT_FORMAT = "%.6g"
 #: The module training starts from; the fingerprint covers it and every package module it imports, transitively.
-TRAINING_ENTRY = "trainer.py"
+#: Where training starts: the lockstep trainer, which imports the single-seed trainer and everything below it.
+TRAINING_ENTRY = "lockstep.py"
 
 
 def rebuild_command(name: str) -> str:
@@ -159,6 +160,8 @@ def write_dataset(name: str, table: pd.DataFrame, *, description: str, configs: 
         # Another CPU path computes other last bits, and long runs part ways: say which path made this table.
         "cpu_path": cpu_path(),
         "git_commit": _git_commit(),
+        # Which trainer made the runs: seeds in lockstep blocks, each seed's table equal to train(config, seed)'s.
+        "trainer": "lecture_utils.lockstep.train_seeds",
         "date": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         **(dict(extra) if extra else {}),
     }

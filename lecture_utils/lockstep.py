@@ -32,7 +32,7 @@ Pseudocode (episodic configuration)::
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import gymnasium as gym
 import numpy as np
@@ -49,7 +49,7 @@ from .envs import space_dimensions
 from .rollout_trainer import make_vector_env, rollout_batch
 from .trainer import TrainResult, make_agent
 
-__all__ = ["train_seeds", "CartPoleBatch", "StackedActor"]
+__all__ = ["train_seeds", "CartPoleBatch", "GymBatch", "stackable", "act_probabilities"]
 
 
 # -- environments ---------------------------------------------------------------------------------------------------
@@ -146,41 +146,25 @@ class GymBatch:
 
 
 # -- acting -----------------------------------------------------------------------------------------------------------
-class StackedActor:
-    """The actors of ``S`` NumPy agents, weights stacked along a seed axis: ``w1 (S, H, in)``, ``b1 (S, H)``,
-    ``w2 (S, A, H)``, ``b2 (S, A)``. Refresh a seed's slice after its update (:meth:`refresh`)."""
+def stackable(agents: Sequence[A2CAgent]) -> bool:
+    """True for agents that act and learn as :class:`NumpyA2CAgent` does: they can act and learn as one
+    :class:`~lecture_utils.numpy_agent.NumpyA2CStack` (a subclass that overrides acting or the update, or the PyTorch
+    agent, takes the slow path, seed by seed)."""
+    return all(isinstance(a, NumpyA2CAgent) and type(a).act is NumpyA2CAgent.act
+               and type(a).probabilities is NumpyA2CAgent.probabilities and type(a).update is NumpyA2CAgent.update
+               for a in agents)
 
-    def __init__(self, agents: Sequence[NumpyA2CAgent]) -> None:
-        self.agents = list(agents)
-        first = self.agents[0].actor
-        s = len(self.agents)
-        self.w1 = np.zeros((s, *first.w1.shape), np.float32)
-        self.b1 = np.zeros((s, *first.b1.shape), np.float32)
-        self.w2 = np.zeros((s, *first.w2.shape), np.float32)
-        self.b2 = np.zeros((s, *first.b2.shape), np.float32)
-        for index in range(s):
-            self.refresh(index)
 
-    @staticmethod
-    def supports(agents: Sequence[A2CAgent]) -> bool:
-        """True for agents that act and learn as :class:`NumpyA2CAgent` does (a subclass that overrides acting or
-        the update takes the slow path, seed by seed)."""
-        return all(isinstance(a, NumpyA2CAgent) and type(a).act is NumpyA2CAgent.act
-                   and type(a).probabilities is NumpyA2CAgent.probabilities and type(a).update is NumpyA2CAgent.update
-                   for a in agents)
-
-    def refresh(self, index: int) -> None:
-        actor = self.agents[index].actor
-        self.w1[index], self.b1[index], self.w2[index], self.b2[index] = actor.w1, actor.b1, actor.w2, actor.b2
-
-    def probs_one(self, obs: NDArray[np.float32]) -> NDArray[np.float32]:
-        """``obs (S, in) -> pi (S, A)``: each slice as :meth:`NumpyA2CAgent.act` computes it (matrix @ vector)."""
-        hidden = np.matmul(self.w1, obs[:, :, None])[:, :, 0]
-        hidden += self.b1
-        np.maximum(hidden, 0.0, out=hidden)
-        logits = np.matmul(self.w2, hidden[:, :, None])[:, :, 0]
-        logits += self.b2
-        return _softmax_(logits)
+def act_probabilities(stack: NumpyA2CStack, obs: NDArray[np.float32]) -> NDArray[np.float32]:
+    """``obs (S, in) -> pi (S, A)`` with each seed's actor: every slice as :meth:`NumpyA2CAgent.act` computes it
+    (matrix @ vector products; the rollouts' ``(S, E, in)`` batches go through ``stack._probs`` instead)."""
+    actor = stack.actor
+    hidden = np.matmul(actor.w1, obs[:, :, None])[:, :, 0]
+    hidden += actor.b1
+    np.maximum(hidden, 0.0, out=hidden)
+    logits = np.matmul(actor.w2, hidden[:, :, None])[:, :, 0]
+    logits += actor.b2
+    return _softmax_(logits)
 
 
 def _softmax_(logits: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -245,73 +229,105 @@ def train_seeds(config: A2CConfig | None = None, seeds: Sequence[int] = (0,), pr
 
 def _episodes_lockstep(config: A2CConfig, seeds: list[int], monitors: list[TrainingMonitor],
                        bar: Any) -> list[TrainResult]:
+    """The seed's loop for every seed. With a stack, a seed whose episode has ended waits for the others, and then
+    every seed updates at once; otherwise each seed updates as soon as its episode ends. Either way each seed's
+    own sequence of episodes and updates is the one it has alone."""
     envs = [make_env(config.env_id, seed=s) for s in seeds]
     obs_dim, n_actions = env_dimensions(envs[0])
     agents = [make_agent(config, obs_dim, n_actions, s) for s in seeds]
     rngs = [a.rng for a in agents]
     n = len(seeds)
     batch: CartPoleBatch | GymBatch = CartPoleBatch(envs) if CartPoleBatch.supports(envs) else GymBatch(envs)
-    actor = StackedActor(agents) if StackedActor.supports(agents) else None  # type: ignore[arg-type]
+    stack = NumpyA2CStack(agents) if stackable(agents) else None  # type: ignore[arg-type]
     capacity = (batch.limit if isinstance(batch, CartPoleBatch) and batch.limit else 512) + 1
     buf_obs = np.zeros((n, capacity, obs_dim), np.float32)
     buf_act = np.zeros((n, capacity), np.int64)
     buf_rew = np.zeros((n, capacity), np.float64)
+    ended_by = np.zeros((n, 2), dtype=bool)  # (terminated, truncated) of each seed's last step
     t = np.zeros(n, np.int64)
     episode_index = [0] * n
     steps_taken = [0] * n
     histories = [EpisodeLog() for _ in seeds]
     active = np.ones(n, dtype=bool)
+    waiting = np.zeros(n, dtype=bool)  # episode over, update not yet done
     obs = np.zeros((n, obs_dim), np.float32)
-    rows = np.arange(n)
 
     def begin(i: int) -> None:
         if episode_index[i] >= config.episodes or (config.max_steps is not None and steps_taken[i] >= config.max_steps):
             active[i] = False
+            if stack is not None:
+                stack.release(i)
             return
         agents[i].follow_lr_schedule(episode_index[i], steps_taken[i])
         obs[i] = buf_obs[i, 0] = batch.reset(i)
         t[i] = 0
 
+    def episode_of(i: int) -> Episode:
+        length = int(t[i])
+        episode = Episode(obs=buf_obs[i, :length].copy(), actions=buf_act[i, :length].copy(),
+                          rewards=buf_rew[i, :length].copy(), next_obs=buf_obs[i, 1:length + 1].copy(),
+                          terminated=np.zeros(length, dtype=bool), truncated=np.zeros(length, dtype=bool))
+        episode.terminated[-1], episode.truncated[-1] = bool(ended_by[i, 0]), bool(ended_by[i, 1])
+        return episode
+
+    def record(i: int, episode: Episode, entropy: float, stats: UpdateStats) -> None:
+        steps_taken[i] += episode.length
+        check_update_finite(stats, config, episode_index[i])
+        histories[i].append(episode_index[i], episode.total_reward, episode.length, entropy, stats)
+        monitors[i].episode_recorded(histories[i], agents[i], steps_taken[i])
+        if bar is not None:
+            bar.update(1)
+        episode_index[i] += 1
+        begin(i)
+
     for i in range(n):
         begin(i)
     while active.any():
-        if actor is not None:
-            actions = _draw_actions(actor.probs_one(obs), rngs, active)
+        playing = np.flatnonzero(active & ~waiting)
+        if stack is not None:
+            actions = _draw_actions(act_probabilities(stack, obs), rngs, active & ~waiting)
         else:
-            actions = np.array([agents[i].act(obs[i]) if active[i] else 0 for i in range(n)], dtype=np.int64)
+            actions = np.zeros(n, dtype=np.int64)
+            for i in playing.tolist():
+                actions[i] = agents[i].act(obs[i])
         if isinstance(batch, CartPoleBatch):
             next_obs, rewards, terminated, truncated = batch.step(actions)
         else:
-            next_obs, rewards, terminated, truncated = batch.step(actions, active)
-        buf_act[rows, t] = actions
-        buf_rew[rows, t] = rewards
-        t += active
+            next_obs, rewards, terminated, truncated = batch.step(actions, active & ~waiting)
+        at = t[playing]
+        buf_act[playing, at] = actions[playing]
+        buf_rew[playing, at] = rewards[playing]
+        t[playing] += 1
         if t.max() >= buf_obs.shape[1]:  # a long episode in an environment without a time limit: grow
             grow = buf_obs.shape[1]
             buf_obs = np.concatenate([buf_obs, np.zeros_like(buf_obs[:, :grow])], axis=1)
             buf_act = np.concatenate([buf_act, np.zeros_like(buf_act[:, :grow])], axis=1)
             buf_rew = np.concatenate([buf_rew, np.zeros_like(buf_rew[:, :grow])], axis=1)
-        buf_obs[rows, t] = next_obs
-        obs[:] = next_obs
-        for i in np.flatnonzero(active & (terminated | truncated)).tolist():
-            length = int(t[i])
-            episode = Episode(obs=buf_obs[i, :length].copy(), actions=buf_act[i, :length].copy(),
-                              rewards=buf_rew[i, :length].copy(), next_obs=buf_obs[i, 1:length + 1].copy(),
-                              terminated=np.zeros(length, dtype=bool), truncated=np.zeros(length, dtype=bool))
-            episode.terminated[-1], episode.truncated[-1] = bool(terminated[i]), bool(truncated[i])
-            agent = agents[i]
-            steps_taken[i] += length
-            entropy = float(policy_entropy(agent.probabilities(episode.obs)).mean())
-            stats = agent.update(episode)
-            check_update_finite(stats, config, episode_index[i])
-            histories[i].append(episode_index[i], float(episode.rewards.sum()), length, entropy, stats)
-            monitors[i].episode_recorded(histories[i], agent, steps_taken[i])
-            if bar is not None:
-                bar.update(1)
-            if actor is not None:
-                actor.refresh(i)
-            episode_index[i] += 1
-            begin(i)
+        buf_obs[playing, t[playing]] = next_obs[playing]
+        obs[playing] = next_obs[playing]
+        ended = playing[(terminated | truncated)[playing]].tolist()
+        for i in ended:
+            ended_by[i] = terminated[i], truncated[i]
+        if stack is None:
+            for i in ended:  # each seed updates at once, by itself
+                episode = episode_of(i)
+                entropy = float(policy_entropy(agents[i].probabilities(episode.obs)).mean())
+                record(i, episode, entropy, agents[i].update(episode))
+            continue
+        waiting[ended] = True
+        if waiting[active].all():  # every seed's episode is over: one update round for all of them
+            round_seeds = np.flatnonzero(waiting).tolist()
+            episodes: list[Episode | None] = [None] * n
+            entropies = {}
+            for i in round_seeds:
+                episodes[i] = episode = episode_of(i)
+                # The entropy of the policy that acted, before this round's update changes it.
+                entropies[i] = float(policy_entropy(agents[i].probabilities(episode.obs)).mean())
+            stack.follow_learning_rates()
+            all_stats = stack.update(episodes)
+            waiting[:] = False
+            for i in round_seeds:
+                record(i, cast(Episode, episodes[i]), entropies[i], cast(UpdateStats, all_stats[i]))
     return [TrainResult(history=h.frame(), agent=a, env=e, config=config, seed=s)
             for h, a, e, s in zip(histories, agents, envs, seeds, strict=True)]
 
@@ -336,7 +352,7 @@ def _rollouts_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
                 batch.state[i * n_envs + k] = env.unwrapped.state  # type: ignore[attr-defined]
     agents = [make_agent(config, obs_dim, n_actions, s) for s in seeds]
     # Plain NumPy agents act and learn as one stack; others (PyTorch, subclasses) each by themselves.
-    stack = NumpyA2CStack(agents) if StackedActor.supports(agents) else None  # type: ignore[arg-type]
+    stack = NumpyA2CStack(agents) if stackable(agents) else None  # type: ignore[arg-type]
     histories = [EpisodeLog() for _ in seeds]
     running_return = np.zeros((n, n_envs))
     running_length = np.zeros((n, n_envs), dtype=np.int64)
@@ -393,17 +409,13 @@ def _rollouts_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
         batches = [rollout_batch(buf_obs[i], buf_act[i], buf_rew[i], buf_next[i], buf_term[i], buf_trunc[i])
                    for i in range(n)]
         if stack is not None:
-            # Every seed's update at once (a seed that has finished is updated too, and ignored: its agent was
-            # copied out when it finished).
             stack.follow_learning_rates()
-            all_stats = stack.update(batches)
+            all_stats = stack.update([b if on else None for b, on in zip(batches, active, strict=True)])
         else:
             all_stats = [agents[i].update(batches[i]) if active[i] else _NO_UPDATE for i in range(n)]
         for i in np.flatnonzero(active).tolist():
-            agent, stats = agents[i], all_stats[i]
+            agent, stats = agents[i], cast(UpdateStats, all_stats[i])
             check_update_finite(stats, config, finished[i])
-            if stack is not None and monitors[i].on_episode is not None:
-                stack.copy_to_agent(i)
             for episode_return, length, entropy in ended_now[i]:
                 if finished[i] >= config.episodes:
                     break
@@ -415,9 +427,9 @@ def _rollouts_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
             if finished[i] >= config.episodes:
                 active[i] = False
                 if stack is not None:
-                    stack.copy_to_agent(i)
+                    stack.release(i)
     if stack is not None:
         for i in np.flatnonzero(active).tolist():
-            stack.copy_to_agent(i)
+            stack.release(i)
     return [TrainResult(history=h.frame(), agent=a, env=make_env(config.env_id, seed=s), config=config, seed=s)
             for h, a, s in zip(histories, agents, seeds, strict=True)]

@@ -35,11 +35,19 @@ class FlatMLP:
     the same layout, so optimisers and clipping work on one vector.
     """
 
-    def __init__(self, n_in: int, n_hidden: int, n_out: int, seeds: int | None = None) -> None:
+    def __init__(self, n_in: int, n_hidden: int, n_out: int, seeds: int | None = None,
+                 storage: tuple[NDArray[np.float32], NDArray[np.float32]] | None = None) -> None:
+        """``seeds``: stack that many networks along a leading axis. ``storage``: ``(params, grad)`` arrays to live
+        in (e.g. one row of a stacked network's), instead of new ones."""
         sizes = [n_hidden * n_in, n_hidden, n_out * n_hidden, n_out]
         lead = () if seeds is None else (int(seeds),)
-        self.params = np.zeros((*lead, sum(sizes)), dtype=np.float32)
-        self.grad = np.zeros_like(self.params)
+        if storage is None:
+            self.params = np.zeros((*lead, sum(sizes)), dtype=np.float32)
+            self.grad = np.zeros_like(self.params)
+        else:
+            self.params, self.grad = storage
+            assert self.params.shape == (*lead, sum(sizes)) and self.grad.shape == self.params.shape
+        self.shape: tuple[int, int, int] = (n_in, n_hidden, n_out)
         shapes = [(n_hidden, n_in), (n_hidden,), (n_out, n_hidden), (n_out,)]
         offsets = np.cumsum([0] + sizes)
         spans = list(zip(offsets[:-1], offsets[1:], shapes, strict=True))
@@ -87,7 +95,8 @@ class FlatMLP:
 class Adam:
     """``torch.optim.Adam`` (defaults betas (0.9, 0.999), eps 1e-8, no weight decay) on one flat vector, in place.
 
-    With a seed axis (``params (S, P)``), ``lr`` may be a ``(S,)`` float64 array: one learning rate per seed."""
+    With a seed axis (``params (S, P)``) ``lr`` is a ``(S,)`` float64 array and ``steps`` a ``(S,)`` int64 array:
+    each seed's learning rate and step count, its bias corrections computed as the scalar ones are."""
 
     def __init__(self, params: NDArray[np.float32], lr: float | NDArray[np.float64], betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> None:
@@ -95,7 +104,7 @@ class Adam:
         self.beta1, self.beta2 = betas
         self.exp_avg = np.zeros_like(params)
         self.exp_avg_sq = np.zeros_like(params)
-        self.steps = 0
+        self.steps: Any = 0 if params.ndim == 1 else np.zeros(params.shape[0], dtype=np.int64)
         self._scratch = np.zeros_like(params)
 
     def step(self, grad: NDArray[np.float32]) -> None:
@@ -109,14 +118,22 @@ class Adam:
         np.multiply(grad, grad, out=tmp)
         tmp *= 1.0 - self.beta2
         v += tmp
-        bias_correction1 = 1.0 - self.beta1 ** self.steps
-        bias_correction2_sqrt = math.sqrt(1.0 - self.beta2 ** self.steps)
+        if isinstance(self.steps, np.ndarray):
+            # Per seed, in Python floats as below (NumPy's vector power need not round as C's pow does), then
+            # applied as float32 columns: the very float32 operations the scalars would give.
+            steps = self.steps.tolist()
+            bias_correction1: Any = np.array([1.0 - self.beta1 ** k for k in steps])
+            bias_correction2_sqrt: Any = np.array([math.sqrt(1.0 - self.beta2 ** k) for k in steps],
+                                                  dtype=np.float32)[:, None]
+        else:
+            bias_correction1 = 1.0 - self.beta1 ** self.steps
+            bias_correction2_sqrt = math.sqrt(1.0 - self.beta2 ** self.steps)
         np.sqrt(v, out=tmp)
         tmp /= bias_correction2_sqrt
         tmp += self.eps
         np.divide(m, tmp, out=tmp)
         scale: Any = -(self.lr / bias_correction1)
-        if isinstance(scale, np.ndarray):  # one learning rate per seed (a seed axis): each rounded as a scalar is
+        if isinstance(scale, np.ndarray):
             scale = scale.astype(np.float32)[:, None]
         tmp *= scale
         self.params += tmp
@@ -379,23 +396,14 @@ class NumpyA2CAgent(MinibatchMath, A2CAgent):
         )
 
 
-def _discounted_returns_rows(rewards: NDArray[np.float64], gamma: float) -> NDArray[np.float64]:
-    """:func:`.returns.discounted_returns` of every row of ``rewards (S, T)``, with the same operations per row."""
-    returns = np.empty_like(rewards)
-    running = np.zeros(rewards.shape[0])
-    for t in range(rewards.shape[1] - 1, -1, -1):
-        running = running * gamma + rewards[:, t]
-        returns[:, t] = running
-    return returns
-
-
 class NumpyA2CStack(MinibatchMath):
-    """``S`` NumPy agents of one configuration with their networks and Adam states stacked along a leading seed
-    axis, updated together, each on its own batch (all batches of one length, as rollouts are).
+    """``S`` NumPy agents of one configuration whose networks and Adam states live stacked along a leading seed
+    axis, updated together, each on its own batch.
 
     Seed ``s``'s update is exactly ``agents[s].update(batch_s)``: the same minibatch maths (:class:`MinibatchMath`)
     runs on stacked arrays, and NumPy computes every seed's slice of a stacked product with the BLAS call the agent
-    makes alone. The agents themselves are left as they were until :meth:`copy_to_agent`.
+    makes alone. While stacked, each agent's networks are views of its row (its acting, values and advantages see
+    the current weights); :meth:`release` gives an agent back its own storage, optimiser state included.
     """
 
     def __init__(self, agents: Sequence[NumpyA2CAgent]) -> None:
@@ -408,114 +416,226 @@ class NumpyA2CStack(MinibatchMath):
         self.actor_optimizer = Adam(self.actor.params, np.array([a.actor_optimizer.lr for a in agents]))
         self.critic_optimizer = Adam(self.critic.params, np.array([a.critic_optimizer.lr for a in agents]))
         for index, agent in enumerate(agents):
-            for mine, theirs in ((self.actor, agent.actor), (self.critic, agent.critic)):
+            for mine_opt, theirs_opt, mine, theirs in (
+                    (self.actor_optimizer, agent.actor_optimizer, self.actor, agent.actor),
+                    (self.critic_optimizer, agent.critic_optimizer, self.critic, agent.critic)):
                 mine.params[index] = theirs.params
-            for mine_opt, theirs_opt in ((self.actor_optimizer, agent.actor_optimizer),
-                                         (self.critic_optimizer, agent.critic_optimizer)):
                 mine_opt.exp_avg[index], mine_opt.exp_avg_sq[index] = theirs_opt.exp_avg, theirs_opt.exp_avg_sq
-        steps = {(a.actor_optimizer.steps, a.critic_optimizer.steps) for a in agents}
-        if len(steps) != 1:
-            raise ValueError(f"stacked agents must have taken the same number of optimiser steps, got {sorted(steps)}")
-        self.actor_optimizer.steps, self.critic_optimizer.steps = steps.pop()
+                mine_opt.steps[index] = theirs_opt.steps
+            # The agent's networks and Adam moments become views of its rows: a seed that steps alone (its
+            # minibatch has a size no other seed's has) steps through its own agent, on the stack's numbers.
+            for name in ("actor", "critic"):
+                stacked, stacked_opt = getattr(self, name), getattr(self, f"{name}_optimizer")
+                view = FlatMLP(stacked.shape[0], stacked.shape[1], stacked.shape[2],
+                               storage=(stacked.params[index], stacked.grad[index]))
+                setattr(agent, name, view)
+                opt: Adam = getattr(agent, f"{name}_optimizer")
+                opt.params, opt.exp_avg, opt.exp_avg_sq = view.params, stacked_opt.exp_avg[index], \
+                    stacked_opt.exp_avg_sq[index]
 
+    # -- the agents -------------------------------------------------------------------------------------------
     def follow_learning_rates(self) -> None:
         """Take each agent's current learning rates (set by its :meth:`~A2CAgent.follow_lr_schedule`)."""
         self.actor_optimizer.lr = np.array([a.actor_optimizer.lr for a in self.agents])
         self.critic_optimizer.lr = np.array([a.critic_optimizer.lr for a in self.agents])
 
-    def copy_to_agent(self, index: int) -> NumpyA2CAgent:
-        """Write seed ``index``'s weights and optimiser states back into its agent, and return the agent."""
+    def release(self, index: int) -> NumpyA2CAgent:
+        """Give agent ``index`` its own networks and optimiser state again (a copy of its row) and return it."""
         agent = self.agents[index]
-        agent.actor.params[...] = self.actor.params[index]
-        agent.critic.params[...] = self.critic.params[index]
-        for mine, theirs in ((self.actor_optimizer, agent.actor_optimizer),
-                             (self.critic_optimizer, agent.critic_optimizer)):
-            theirs.exp_avg[...], theirs.exp_avg_sq[...], theirs.steps = mine.exp_avg[index], mine.exp_avg_sq[index], \
-                mine.steps
+        for name in ("actor", "critic"):
+            stacked, stacked_opt = getattr(self, name), getattr(self, f"{name}_optimizer")
+            own = FlatMLP(stacked.shape[0], stacked.shape[1], stacked.shape[2])
+            own.params[...] = stacked.params[index]
+            setattr(agent, name, own)
+            opt: Adam = getattr(agent, f"{name}_optimizer")
+            opt.params = own.params
+            opt.exp_avg, opt.exp_avg_sq = stacked_opt.exp_avg[index].copy(), stacked_opt.exp_avg_sq[index].copy()
+            opt.steps = int(stacked_opt.steps[index])
         return agent
 
-    def _advantages(self, obs: NDArray[np.float32], next_obs: NDArray[np.float32], rewards: NDArray[np.float64],
-                    terminated: NDArray[np.bool_], truncated: NDArray[np.bool_],
-                    returns32: NDArray[np.float32] | None) -> NDArray[np.float32]:
-        """:meth:`A2CAgent.advantages` for every seed: ``(S, T)`` float32, the same operations row by row."""
+    def _step_alone(self, index: int, x: NDArray[np.float32], taken: NDArray[np.intp], adv: NDArray[np.float32],
+                    with_loss: bool, old_log_probs: NDArray[np.float32] | None, x_next: NDArray[np.float32],
+                    r: NDArray[np.float32], disc: NDArray[np.float32]) -> tuple[Any, Any, Any, Any]:
+        """:meth:`_minibatch_step` for one seed, through its own agent (whose networks and moments are views of
+        its rows): the agent's own operations, without stacking anything."""
+        agent, cfg = self.agents[index], self.config
+        for name in ("actor", "critic"):
+            opt = getattr(agent, f"{name}_optimizer")
+            opt.steps, opt.lr = int(getattr(self, f"{name}_optimizer").steps[index]), \
+                float(getattr(self, f"{name}_optimizer").lr[index])
+        actor_loss = agent._actor_step_grad(x, taken, adv, with_loss, old_log_probs)
+        actor_norm = _clip_(agent.actor.grad, cfg.max_grad_norm)
+        agent.actor_optimizer.step(agent.actor.grad)
+        critic_loss: Any = 0.0
+        critic_norms = []
+        for critic_index in range(cfg.critic_steps):
+            td_target = r + disc * agent.critic.forward(x_next)[1]
+            last = critic_index == cfg.critic_steps - 1
+            loss = agent.critic_loss_and_grad(x, td_target, with_loss and last)
+            if last:
+                critic_loss = loss
+            critic_norms.append([_clip_(agent.critic.grad, cfg.max_grad_norm)])
+            agent.critic_optimizer.step(agent.critic.grad)
+        self.actor_optimizer.steps[index] = agent.actor_optimizer.steps
+        self.critic_optimizer.steps[index] = agent.critic_optimizer.steps
+        return [actor_loss], [actor_norm], [critic_loss], critic_norms
+
+    def _rows(self, rows: list[int]) -> "NumpyA2CStack":
+        """A stack of copies of ``rows`` (write it back with :meth:`_write_rows`); ``self`` if that is every row."""
+        if rows == list(range(len(self.agents))):
+            return self
+        sub = object.__new__(NumpyA2CStack)
+        sub.agents = [self.agents[i] for i in rows]
+        sub.config, sub.n_actions = self.config, self.n_actions
+        for name in ("actor", "critic"):
+            stacked, stacked_opt = getattr(self, name), getattr(self, f"{name}_optimizer")
+            n_in, n_hidden, n_out = stacked.shape
+            net = FlatMLP(n_in, n_hidden, n_out, seeds=len(rows))
+            net.params[...] = stacked.params[rows]
+            opt = Adam(net.params, stacked_opt.lr[rows], (stacked_opt.beta1, stacked_opt.beta2), stacked_opt.eps)
+            opt.exp_avg[...], opt.exp_avg_sq[...] = stacked_opt.exp_avg[rows], stacked_opt.exp_avg_sq[rows]
+            opt.steps = stacked_opt.steps[rows]
+            setattr(sub, name, net)
+            setattr(sub, f"{name}_optimizer", opt)
+        return sub
+
+    def _write_rows(self, sub: "NumpyA2CStack", rows: list[int]) -> None:
+        if sub is self:
+            return
+        for name in ("actor", "critic"):
+            mine, theirs = getattr(self, f"{name}_optimizer"), getattr(sub, f"{name}_optimizer")
+            getattr(self, name).params[rows] = getattr(sub, name).params
+            mine.exp_avg[rows], mine.exp_avg_sq[rows], mine.steps[rows] = theirs.exp_avg, theirs.exp_avg_sq, theirs.steps
+
+    # -- one minibatch step of a group of seeds -------------------------------------------------------------------
+    def _minibatch_step(self, x: NDArray[np.float32], taken: NDArray[np.intp], adv: NDArray[np.float32],
+                        with_loss: bool, old_log_probs: NDArray[np.float32] | None, x_next: NDArray[np.float32],
+                        r: NDArray[np.float32], disc: NDArray[np.float32]) -> tuple[Any, Any, Any, Any]:
+        """One actor step and ``critic_steps`` critic steps for every seed of this stack, on ``x (S, B, obs_dim)``
+        and the matching rows; returns ``(actor losses, actor norms, critic losses, critic norm sums)``, ``(S,)``
+        each (losses ``nan`` unless ``with_loss``; the critic's norms one ``(S,)`` array per critic step, to be summed in
+        order), as :meth:`NumpyA2CAgent.update`'s inner loop computes them."""
         cfg = self.config
-        values = self.critic.forward(obs)[1][..., 0]
-        lam = cfg.advantage_lambda
-        if lam is None:
-            assert returns32 is not None
-            adv = returns32 - values
-        else:
-            next_values = self.critic.forward(next_obs)[1][..., 0].astype(np.float64)
-            not_done = 1.0 - terminated.astype(np.float64)
-            deltas = rewards + cfg.gamma * not_done * next_values - values.astype(np.float64)  # as td_errors
-            not_ended = 1.0 - (terminated | truncated).astype(np.float64)
-            adv64 = np.empty_like(deltas)
-            running = np.zeros(deltas.shape[0])
-            for t in range(deltas.shape[1] - 1, -1, -1):  # as gae_advantages, every seed at once
-                running = deltas[:, t] + cfg.gamma * lam * not_ended[:, t] * running
-                adv64[:, t] = running
-            adv = adv64.astype(np.float32)
+        max_norm = cfg.max_grad_norm
+        actor_loss = self._actor_step_grad(x, taken, adv, with_loss, old_log_probs)
+        actor_norm = _clip_stacked_(self.actor.grad, max_norm)
+        self.actor_optimizer.step(self.actor.grad)
+        critic_loss: Any = 0.0
+        critic_norms = []
+        for critic_index in range(cfg.critic_steps):
+            td_target = r + disc * self.critic.forward(x_next)[1]
+            last = critic_index == cfg.critic_steps - 1
+            loss = self.critic_loss_and_grad(x, td_target, with_loss and last)
+            if last:
+                critic_loss = loss
+            critic_norms.append(_clip_stacked_(self.critic.grad, max_norm))
+            self.critic_optimizer.step(self.critic.grad)
+        return actor_loss, actor_norm, critic_loss, critic_norms
+
+    def _stacked_advantages(self, episodes: dict[int, Episode]) -> dict[int, NDArray[np.float32]]:
+        """:meth:`A2CAgent.advantages` (GAE) of batches of one length, for every seed at once: the same operations
+        row by row as :func:`.returns.gae_advantages` (whose recursion runs here over seeds instead of one by one)."""
+        cfg = self.config
+        lam = cast(float, cfg.advantage_lambda)
+        some = next(iter(episodes.values()))
+        shape = (len(self.agents), some.length)
+        obs = np.zeros((*shape, some.obs.shape[1]), np.float32)
+        next_obs = np.zeros_like(obs)
+        rewards, terminated, ends = np.zeros(shape), np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool)
+        for i, ep in episodes.items():
+            obs[i], next_obs[i], rewards[i] = ep.obs, ep.next_obs, ep.rewards
+            terminated[i], ends[i] = ep.terminated, ep.terminated | ep.truncated
+        values = self.critic.forward(obs)[1][..., 0].astype(np.float64)
+        next_values = self.critic.forward(next_obs)[1][..., 0].astype(np.float64)
+        not_done = 1.0 - terminated.astype(np.float64)
+        deltas = rewards + cfg.gamma * not_done * next_values - values  # td_errors
+        not_ended = 1.0 - ends.astype(np.float64)
+        adv64 = np.empty_like(deltas)
+        running = np.zeros(shape[0])
+        for t in range(shape[1] - 1, -1, -1):
+            running = deltas[:, t] + cfg.gamma * lam * not_ended[:, t] * running
+            adv64[:, t] = running
+        adv = adv64.astype(np.float32)
         if cfg.normalize_advantages:
             adv = (adv - adv.mean(axis=-1, keepdims=True)) / (adv.std(axis=-1, keepdims=True) + np.float32(1e-8))
-        return adv
+        return {i: adv[i] for i in episodes}
 
-    def update(self, batches: Sequence[Episode]) -> list[UpdateStats]:
-        """:meth:`NumpyA2CAgent.update` of every seed on its own batch (``batches[s]``, all of one length)."""
+    # -- updates ----------------------------------------------------------------------------------------------
+    def update(self, batches: Sequence[Episode | None]) -> list[UpdateStats | None]:
+        """:meth:`NumpyA2CAgent.update` of every seed on its own batch, ``batches[s]`` (``None``: seed ``s`` does
+        not update). Batches may differ in length: at each minibatch position the seeds whose minibatches have one
+        size step together."""
         cfg = self.config
-        n_seeds, length, n_actions = len(batches), batches[0].length, self.n_actions
-        obs = np.stack([b.obs for b in batches])
-        next_obs = np.stack([b.next_obs for b in batches])
-        actions = np.stack([b.actions for b in batches])
-        rewards = np.stack([b.rewards for b in batches])
-        terminated = np.stack([b.terminated for b in batches])
-        truncated = np.stack([b.truncated for b in batches])
-        rewards32 = rewards.astype(np.float32)[..., None]
+        n_actions, batch_size = self.n_actions, cfg.batch_size
+        seeds = [i for i, b in enumerate(batches) if b is not None]
+        episodes = {i: cast(Episode, batches[i]) for i in seeds}
         gamma = np.float32(cfg.gamma)
-        discount = gamma * (1.0 - terminated.astype(np.float32))[..., None]
-        returns32 = _discounted_returns_rows(rewards, cfg.gamma).astype(np.float32) \
-            if cfg.advantage_lambda is None else None
-        seed_rows = np.arange(n_seeds)[:, None]
-        flat_actions = (seed_rows * length + np.arange(length)) * n_actions + actions
-        batch_size = cfg.batch_size
-        minibatches = []
-        for start in range(0, length, batch_size):
-            stop = min(start + batch_size, length)
-            taken = (seed_rows * (stop - start) + np.arange(stop - start)) * n_actions + actions[:, start:stop]
-            minibatches.append((start, stop, obs[:, start:stop], next_obs[:, start:stop], rewards32[:, start:stop],
-                                discount[:, start:stop], taken))
-        max_norm = cfg.max_grad_norm
-        actor_norm_sum, critic_norm_sum = np.zeros(n_seeds), np.zeros(n_seeds)
-        actor_steps = critic_steps = 0
-        actor_loss: Any = np.zeros(n_seeds)
-        critic_loss: Any = np.zeros(n_seeds)
-        advantage_std = np.zeros(n_seeds)
+        prepared = {}
+        for i, ep in episodes.items():  # per seed, as NumpyA2CAgent.update prepares it
+            rewards32 = ep.rewards.astype(np.float32)[:, None]
+            discount = gamma * (1.0 - ep.terminated.astype(np.float32))[:, None]
+            returns32 = discounted_returns(ep.rewards, cfg.gamma).astype(np.float32) \
+                if cfg.advantage_lambda is None else None
+            old = None
+            if cfg.ratio_clip is not None:
+                flat_actions = np.arange(ep.length) * n_actions + ep.actions
+                old = self.agents[i]._log_probs(ep.obs)[1].take(flat_actions)
+            prepared[i] = (rewards32, discount, returns32, old)
+        actor_norm_sum, critic_norm_sum = {i: 0.0 for i in seeds}, {i: 0.0 for i in seeds}
+        actor_steps, critic_steps = dict.fromkeys(seeds, 0), dict.fromkeys(seeds, 0)
+        actor_loss, critic_loss = dict.fromkeys(seeds, 0.0), dict.fromkeys(seeds, 0.0)
+        advantage_std = dict.fromkeys(seeds, 0.0)
         last_pass = cfg.update_passes - 1
-        old_log_probs = None
-        if cfg.ratio_clip is not None:
-            old_log_probs = self._log_probs(obs)[1].take(flat_actions)
+        most_minibatches = max((-(-ep.length // batch_size) for ep in episodes.values()), default=0)
         for pass_index in range(cfg.update_passes):
-            adv = self._advantages(obs, next_obs, rewards, terminated, truncated, returns32)
+            if len({ep.length for ep in episodes.values()}) == 1 and cfg.advantage_lambda is not None:
+                adv = self._stacked_advantages(episodes)  # rollouts: one length, every seed at once
+            else:  # each seed's advantages by its own agent (its networks are views of its row)
+                adv = {i: self.agents[i].advantages(episodes[i], cast(NDArray[np.float32], prepared[i][2]))
+                       for i in seeds}
             if pass_index == 0:
-                advantage_std = adv.astype(np.float64).std(axis=-1)
-            for start, stop, x, x_next, r, disc, taken in minibatches:
-                final = pass_index == last_pass and stop >= length
-                loss = self._actor_step_grad(x, taken, adv[:, start:stop], final,
-                                             None if old_log_probs is None else old_log_probs[:, start:stop])
-                if final:
-                    actor_loss = loss
-                actor_norm_sum += _clip_stacked_(self.actor.grad, max_norm)
-                actor_steps += 1
-                self.actor_optimizer.step(self.actor.grad)
-                for critic_index in range(cfg.critic_steps):
-                    td_target = r + disc * self.critic.forward(x_next)[1]
-                    with_loss = final and critic_index == cfg.critic_steps - 1
-                    loss = self.critic_loss_and_grad(x, td_target, with_loss)
-                    if with_loss:
-                        critic_loss = loss
-                    critic_norm_sum += _clip_stacked_(self.critic.grad, max_norm)
-                    critic_steps += 1
-                    self.critic_optimizer.step(self.critic.grad)
-        actor_norms, critic_norms = actor_norm_sum / max(actor_steps, 1), critic_norm_sum / max(critic_steps, 1)
-        return [UpdateStats(actor_loss=float(actor_loss[s]), critic_loss=float(critic_loss[s]),
-                            actor_grad_norm=float(actor_norms[s]), critic_grad_norm=float(critic_norms[s]),
-                            advantage_std=float(advantage_std[s])) for s in range(n_seeds)]
+                for i in seeds:
+                    advantage_std[i] = float(adv[i].astype(np.float64).std())
+            for position in range(most_minibatches):
+                start = position * batch_size
+                groups: dict[int, list[int]] = {}
+                for i in seeds:
+                    if start < episodes[i].length:
+                        groups.setdefault(min(start + batch_size, episodes[i].length) - start, []).append(i)
+                for size, rows in groups.items():
+                    stop = start + size
+                    final = {i: pass_index == last_pass and stop >= episodes[i].length for i in rows}
+                    with_loss = any(final.values())
+                    x = np.stack([episodes[i].obs[start:stop] for i in rows])
+                    x_next = np.stack([episodes[i].next_obs[start:stop] for i in rows])
+                    r = np.stack([prepared[i][0][start:stop] for i in rows])
+                    disc = np.stack([prepared[i][1][start:stop] for i in rows])
+                    a = np.stack([adv[i][start:stop] for i in rows])
+                    old = None if cfg.ratio_clip is None else \
+                        np.stack([cast(NDArray[np.float32], prepared[i][3])[start:stop] for i in rows])
+                    taken = (np.arange(len(rows))[:, None] * size + np.arange(size)) * n_actions + \
+                        np.stack([episodes[i].actions[start:stop] for i in rows])
+                    if len(rows) == 1:
+                        i = rows[0]
+                        losses = self._step_alone(i, x[0], taken[0], a[0], with_loss, None if old is None else old[0],
+                                                  x_next[0], r[0], disc[0])
+                    else:
+                        sub = self._rows(rows)
+                        losses = sub._minibatch_step(x, taken, a, with_loss, old, x_next, r, disc)
+                        self._write_rows(sub, rows)
+                    for k, i in enumerate(rows):
+                        if final[i]:
+                            actor_loss[i], critic_loss[i] = float(losses[0][k]), \
+                                float(losses[2][k]) if cfg.critic_steps else 0.0
+                        actor_norm_sum[i] += float(losses[1][k])
+                        actor_steps[i] += 1
+                        for norms in losses[3]:  # one at a time, as the agent sums them
+                            critic_norm_sum[i] += float(norms[k])
+                        critic_steps[i] += cfg.critic_steps
+        out: list[UpdateStats | None] = [None] * len(batches)
+        for i in seeds:
+            out[i] = UpdateStats(actor_loss=actor_loss[i], critic_loss=critic_loss[i],
+                                 actor_grad_norm=actor_norm_sum[i] / max(actor_steps[i], 1),
+                                 critic_grad_norm=critic_norm_sum[i] / max(critic_steps[i], 1),
+                                 advantage_std=advantage_std[i])
+        return out

@@ -7,7 +7,9 @@ worker). The same call runs on a cluster through any joblib backend, e.g. Dask::
     client = Client("tcp://scheduler:8786")          # an existing Dask cluster
     frame = run_sweep(configs, seeds, backend="dask")
 
-Results do not depend on the backend or the number of workers: every run is seeded by its own seed alone.
+Each task is a *block* of seeds of one configuration, trained together by :func:`.lockstep.train_seeds` (one
+process steps them in lockstep). Results do not depend on the backend, the number of workers or the blocks: every
+run is seeded by its own seed alone, and seed ``s`` of a block gives exactly ``train(config, seed=s)``'s table.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import pandas as pd
 
 from .config import A2CConfig
 
-__all__ = ["RunSpec", "run_one", "run_sweep", "sweep_specs", "varying_fields"]
+__all__ = ["RunSpec", "run_one", "run_block", "run_sweep", "seed_blocks", "sweep_specs", "varying_fields"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,40 @@ def sweep_specs(configs: Mapping[str, A2CConfig], seeds: Iterable[int]) -> list[
     return [RunSpec(name, config, int(seed)) for name, config in configs.items() for seed in seeds]
 
 
+def run_block(specs: Sequence[RunSpec]) -> list[tuple[RunSpec, pd.DataFrame]]:
+    """Train a block of runs of one configuration together (:func:`.lockstep.train_seeds`); each run's table as
+    :func:`run_one` gives it."""
+    _single_thread()
+    from .lockstep import train_seeds
+
+    config = specs[0].config
+    results = train_seeds(config, [s.seed for s in specs])
+    out = []
+    for spec, result in zip(specs, results, strict=True):
+        history = result.history
+        history.insert(0, "seed", spec.seed)
+        history.insert(0, "config", spec.name)
+        out.append((spec, history))
+    return out
+
+
+def seed_blocks(specs: Sequence[RunSpec], workers: int, block_size: int | None = None) -> list[list[RunSpec]]:
+    """Group runs into blocks of one configuration each: ``block_size`` seeds, or (unset) as few blocks as keep
+    every one of ``workers`` busy (a configuration's seeds split into ``ceil(workers / configurations)`` blocks)."""
+    by_config: dict[str, list[RunSpec]] = {}
+    for spec in specs:
+        by_config.setdefault(spec.name, []).append(spec)
+    blocks: list[list[RunSpec]] = []
+    for runs in by_config.values():
+        if block_size is None:  # even blocks, sizes differing by at most one
+            chunks = min(len(runs), max(1, -(-max(1, workers) // len(by_config))))
+            blocks.extend(runs[k * len(runs) // chunks:(k + 1) * len(runs) // chunks] for k in range(chunks))
+        else:
+            size = max(1, int(block_size))
+            blocks.extend(runs[i:i + size] for i in range(0, len(runs), size))
+    return blocks
+
+
 def varying_fields(configs: Mapping[str, A2CConfig]) -> list[str]:
     """Config fields whose value differs between the configurations (these become columns of the tidy table)."""
     dicts = [c.to_dict() for c in configs.values()]
@@ -69,6 +105,7 @@ def run_sweep(
     progress: bool = False,
     on_result: Callable[[RunSpec, pd.DataFrame], None] | None = None,
     skip: Callable[[RunSpec], bool] | None = None,
+    block_size: int | None = None,
 ) -> pd.DataFrame:
     """Train every configuration on every seed and return one tidy table.
 
@@ -81,12 +118,14 @@ def run_sweep(
         progress: a tqdm bar over runs on stderr.
         on_result: called in this process as each run finishes (e.g. to save it at once, so a sweep can resume).
         skip: runs for which this returns true are not trained (already done) and are absent from the result.
+        block_size: seeds per task (each task trains its block in lockstep); unset, as few blocks as keep every
+            worker busy (see :func:`seed_blocks`).
 
     Returns:
         Columns ``config, seed, episode``, then the config fields that vary across ``configs``, then the metrics
         of :data:`~lecture_utils.history.EPISODE_COLUMNS`; rows ordered by configuration, seed and episode.
     """
-    from joblib import Parallel, delayed, parallel_config
+    from joblib import Parallel, delayed, effective_n_jobs, parallel_config
 
     specs = [s for s in sweep_specs(configs, seeds) if not (skip and skip(s))]
     bar = None
@@ -96,25 +135,23 @@ def run_sweep(
         bar = progress_bar(len(specs), "runs")
     frames: dict[tuple[str, int], pd.DataFrame] = {}
     if specs:
-        jobs = 1 if len(specs) == 1 else n_jobs
         # The backend goes through parallel_config, not Parallel(backend=...): only the former registers joblib's
         # external backends ("dask") on first use; Parallel alone rejects the name as unknown.
         with parallel_config(**({"backend": backend} if backend else {})):
+            blocks = seed_blocks(specs, effective_n_jobs(n_jobs), block_size)
+            jobs = 1 if len(blocks) == 1 else n_jobs
             parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
-            for spec, frame in parallel(delayed(_tagged_run)(spec) for spec in specs):
-                frames[(spec.name, spec.seed)] = frame
-                if on_result:
-                    on_result(spec, frame)
-                if bar:
-                    bar.update(1)
+            for finished in parallel(delayed(run_block)(block) for block in blocks):
+                for spec, frame in finished:
+                    frames[(spec.name, spec.seed)] = frame
+                    if on_result:
+                        on_result(spec, frame)
+                    if bar:
+                        bar.update(1)
     if bar:
         bar.close()
     ordered = [frames[(s.name, s.seed)] for s in specs]
     return tidy(ordered, configs)
-
-
-def _tagged_run(spec: RunSpec) -> tuple[RunSpec, pd.DataFrame]:
-    return spec, run_one(spec)
 
 
 def tidy(frames: Sequence[pd.DataFrame], configs: Mapping[str, A2CConfig]) -> pd.DataFrame:

@@ -294,7 +294,7 @@ def test_atomic_files_get_the_ordinary_mode(tmp_path):
 def test_fingerprint_ignores_prose_but_not_code(tmp_path, monkeypatch):
     from lecture_utils import datasets
 
-    assert {"trainer.py", "numpy_agent.py", "returns.py", "rollout_trainer.py"} <= set(datasets.training_sources())
+    assert {"lockstep.py", "trainer.py", "numpy_agent.py", "returns.py", "rollout_trainer.py"} <= set(datasets.training_sources())
     assert "plotting.py" not in datasets.training_sources()  # training never imports it
     package = tmp_path / "pkg"
     shutil.copytree(datasets.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))

@@ -66,3 +66,24 @@ def test_dask_backend_gives_the_serial_table(serial):
             distributed.Client(cluster):
         table = run_sweep(CONFIGS, SEEDS, backend="dask")
     pd.testing.assert_frame_equal(table, serial, check_exact=True)
+
+
+def test_seed_blocks_keep_configurations_apart_and_workers_busy():
+    from lecture_utils.sweep import seed_blocks, sweep_specs
+
+    specs = sweep_specs({"a": A2CConfig(episodes=1), "b": A2CConfig(episodes=2)}, range(10))
+    blocks = seed_blocks(specs, workers=2)
+    assert [len(b) for b in blocks] == [10, 10] and all(len({s.name for s in b}) == 1 for b in blocks)
+    blocks = seed_blocks(specs[:10], workers=4)  # one configuration, four workers: four blocks
+    assert [len(b) for b in blocks] == [2, 3, 2, 3]
+    assert sorted(s.seed for b in blocks for s in b) == list(range(10))
+    assert [len(b) for b in seed_blocks(specs, workers=2, block_size=4)] == [4, 4, 2, 4, 4, 2]
+
+
+def test_blocks_give_each_run_its_single_table():
+    from lecture_utils.sweep import RunSpec, run_block, run_one
+
+    config = A2CConfig(episodes=5)
+    block = run_block([RunSpec("x", config, 4), RunSpec("x", config, 9)])
+    for spec, frame in block:
+        pd.testing.assert_frame_equal(frame, run_one(spec), check_exact=True)
