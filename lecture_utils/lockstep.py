@@ -229,9 +229,10 @@ def train_seeds(config: A2CConfig | None = None, seeds: Sequence[int] = (0,), pr
 
 def _episodes_lockstep(config: A2CConfig, seeds: list[int], monitors: list[TrainingMonitor],
                        bar: Any) -> list[TrainResult]:
-    """The seed's loop for every seed. With a stack, a seed whose episode has ended waits for the others, and then
-    every seed updates at once; otherwise each seed updates as soon as its episode ends. Either way each seed's
-    own sequence of episodes and updates is the one it has alone."""
+    """The seed's loop for every seed. With a stack, a seed whose episode has ended waits until at least half of
+    the seeds still training have ended theirs, and then those update together; otherwise each seed updates as soon
+    as its episode ends. Either way each seed's own sequence of episodes and updates is the one it has alone: when
+    a seed updates never changes what it does."""
     envs = [make_env(config.env_id, seed=s) for s in seeds]
     obs_dim, n_actions = env_dimensions(envs[0])
     agents = [make_agent(config, obs_dim, n_actions, s) for s in seeds]
@@ -315,7 +316,9 @@ def _episodes_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
                 record(i, episode, entropy, agents[i].update(episode))
             continue
         waiting[ended] = True
-        if waiting[active].all():  # every seed's episode is over: one update round for all of them
+        # Update the waiting seeds together once they are at least half of those still training (or all of them):
+        # waiting longer would leave more seeds idle while the rest play, updating sooner stacks fewer updates.
+        if waiting.sum() * 2 >= active.sum():
             round_seeds = np.flatnonzero(waiting).tolist()
             episodes: list[Episode | None] = [None] * n
             entropies = {}

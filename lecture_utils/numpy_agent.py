@@ -481,22 +481,30 @@ class NumpyA2CStack(MinibatchMath):
         return [actor_loss], [actor_norm], [critic_loss], critic_norms
 
     def _rows(self, rows: list[int]) -> "NumpyA2CStack":
-        """A stack of copies of ``rows`` (write it back with :meth:`_write_rows`); ``self`` if that is every row."""
+        """A stack of copies of ``rows`` (write it back with :meth:`_write_rows`); ``self`` if that is every row.
+        One such stack per group size is kept and refilled: building one costs more than a minibatch step."""
         if rows == list(range(len(self.agents))):
             return self
-        sub = object.__new__(NumpyA2CStack)
+        cache: dict[int, NumpyA2CStack] = self.__dict__.setdefault("_row_stacks", {})
+        sub = cache.get(len(rows))
+        if sub is None:
+            sub = cache[len(rows)] = object.__new__(NumpyA2CStack)
+            sub.config, sub.n_actions = self.config, self.n_actions
+            for name in ("actor", "critic"):
+                stacked, stacked_opt = getattr(self, name), getattr(self, f"{name}_optimizer")
+                n_in, n_hidden, n_out = stacked.shape
+                net = FlatMLP(n_in, n_hidden, n_out, seeds=len(rows))
+                setattr(sub, name, net)
+                setattr(sub, f"{name}_optimizer",
+                        Adam(net.params, stacked_opt.lr[rows], (stacked_opt.beta1, stacked_opt.beta2), stacked_opt.eps))
         sub.agents = [self.agents[i] for i in rows]
-        sub.config, sub.n_actions = self.config, self.n_actions
         for name in ("actor", "critic"):
             stacked, stacked_opt = getattr(self, name), getattr(self, f"{name}_optimizer")
-            n_in, n_hidden, n_out = stacked.shape
-            net = FlatMLP(n_in, n_hidden, n_out, seeds=len(rows))
+            net, opt = getattr(sub, name), getattr(sub, f"{name}_optimizer")
             net.params[...] = stacked.params[rows]
-            opt = Adam(net.params, stacked_opt.lr[rows], (stacked_opt.beta1, stacked_opt.beta2), stacked_opt.eps)
+            opt.lr = stacked_opt.lr[rows]
             opt.exp_avg[...], opt.exp_avg_sq[...] = stacked_opt.exp_avg[rows], stacked_opt.exp_avg_sq[rows]
             opt.steps = stacked_opt.steps[rows]
-            setattr(sub, name, net)
-            setattr(sub, f"{name}_optimizer", opt)
         return sub
 
     def _write_rows(self, sub: "NumpyA2CStack", rows: list[int]) -> None:
