@@ -18,11 +18,15 @@ with the advantage choices (``gamma`` is the discount, ``V`` a given critic):
 
 Each estimator's spread is the **trace of the covariance of its estimates across episodes**, i.e. the expected
 squared distance of one episode's estimate from the estimator's mean (units: squared gradient units, summed over
-the ``P`` parameters). Its **bias** is measured against REINFORCE, which is unbiased: the norm of the mean of the
-paired differences ``g^(k)_i - g^(reinforce)_i`` over the same episodes. Pairing cancels the noise the estimators
+the ``P`` parameters). Its **bias** is measured against the ``reinforce`` row, the norm of the mean of the paired
+differences ``g^(k)_i - g^(reinforce)_i`` over the same episodes. That reference is not the gradient of the
+discounted objective: ``reinforce`` weights the scores by ``G_t`` without the factor ``gamma**t`` (as the seed and
+nearly all implementations do), so its expectation is neither ``grad J_gamma`` nor, for ``gamma < 1``, the gradient
+of the undiscounted return (Thomas 2014; Nota & Thomas 2020; see :mod:`.policy_gradient`). ``bias`` is therefore the
+distance of an estimator's expectation from the reference's. Pairing cancels the noise the estimators
 share; what is left of that noise is reported as ``bias_noise``, the size the bias column would have by chance alone
 if the true bias were zero. A baseline that depends only on the state (``constant``, ``critic``) adds nothing in
-expectation; the bootstrapped estimators (``td0``, ``gae``) are biased wherever the critic is wrong.
+expectation; the bootstrapped estimators (``td0``, ``gae``) differ from the reference wherever the critic is wrong.
 
 Gradients of :math:`\log \pi` are written out by hand for the seed's actor (``Linear -> ReLU -> Linear ->
 softmax``) and checked against autograd in the tests; the actor's weights are copied once into a frozen
@@ -272,9 +276,9 @@ def episode_gradients(scores: Sequence[NDArray[np.floating]], advantages: Sequen
     Args:
         scores: per episode, ``(T_i, P)`` score vectors from :meth:`ActorSnapshot.score_vectors`.
         advantages: per episode, ``(T_i,)`` advantages.
-        reduction: ``"sum"`` (the policy-gradient theorem's estimator; baselines are exactly unbiased) or
+        reduction: ``"sum"`` (the sum over the steps; a state baseline leaves the expectation exactly unchanged) or
             ``"mean"`` (divide by ``T_i``, like the seed's ``.mean()`` loss; since ``T_i`` depends on the actions,
-            a baseline is then no longer exactly unbiased).
+            a baseline then changes the expectation slightly).
 
     Returns:
         ``(N, P)`` float64, row ``i`` the estimate from episode ``i``.
@@ -398,7 +402,8 @@ def describe_estimator(name: str) -> str:
 def plot_estimator_table(table: pd.DataFrame, title: str | None = None):
     """Two bar charts from :func:`estimator_table`: variance (log scale) and bias, with the bias' noise level.
 
-    A bias bar that stays below its noise marker is what an unbiased estimator looks like at this sample size.
+    A bias bar that stays below its noise marker is what an estimator with the reference's expectation looks like
+    at this sample size.
     Returns the matplotlib ``Figure``.
     """
     import matplotlib.pyplot as plt
