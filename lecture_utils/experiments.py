@@ -133,8 +133,8 @@ CANONICAL_ROLLOUT_STEPS = (5, 32)
 def canonical_a2c(rollout_steps: int, max_steps: int = ABLATION_STEPS) -> A2CConfig:
     """Canonical A2C (the synchronous form of Mnih et al. 2016's A3C; Stable-Baselines3's ``A2C``): the ladder's
     ``+8 envs`` rung with one actor step and one critic step per rollout of ``8 * rollout_steps`` transitions
-    (``update_passes=1``, the whole rollout as one batch, ``critic_steps=1``), no ratio clip. Still Adam, not RMSprop, and the critic's target
-    is the TD(0) one of every config here, not the n-step return."""
+    (``update_passes=1``, the whole rollout as one batch, ``critic_steps=1``), no ratio clip. Still Adam, not
+    RMSprop, and the critic's target is the TD(0) one of every config here, not the n-step return."""
     base = ablation_ladder(max_steps)[CANONICAL_BASE_RUNG]
     return base.replace(rollout_steps=rollout_steps, update_passes=1, batch_size=base.num_envs * rollout_steps,
                         critic_steps=1)
