@@ -30,7 +30,8 @@ from .history import EPISODE_COLUMNS
 from .snapshot_sets import SNAPSHOT_SETS, run_snapshot_set
 
 __all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "GAE_LAMBDAS", "ABLATION_STEPS", "ablation_ladder",
-           "ABLATION_FIXES", "RECOMMENDED_CONFIG", "FRESH_SEEDS", "FRESH_SEED_RUNGS", "get_experiment", "run_experiment",
+           "ABLATION_FIXES", "RECOMMENDED_CONFIG", "FRESH_SEEDS", "FRESH_SEED_RUNGS", "CANONICAL_BASE_RUNG",
+           "CANONICAL_ROLLOUT_STEPS", "canonical_a2c", "PPO_STYLE_FROM", "RUNG_DISPLAY_NAMES", "get_experiment", "run_experiment",
            "load_experiment", "experiment_names", "make_data_set", "check_data_set_name", "describe_data_set"]
 
 #: Entropy-bonus coefficients of the entropy sweep (0 is the seed).
@@ -111,6 +112,34 @@ FRESH_SEED_RUNGS = ("+8 envs", "+ratio clip", "-entropy")
 #: Seeds of ``recommended_fresh_seeds``: disjoint from the ablation's seeds 0-9.
 FRESH_SEEDS = tuple(range(10, 50))
 
+#: The first rung that is PPO in all but name: from ``+ratio clip`` on, several passes of minibatch steps over each
+#: rollout are held near the collecting policy by PPO's clipped ratio (Schulman et al. 2017), with GAE, advantage
+#: normalisation, gradient clipping, a linear LR decay and several environments: PPO-clip as Huang et al. (2022)
+#: describe it. The rungs below it take several passes *without* a trust region: neither canonical A2C (one step per
+#: rollout) nor PPO.
+PPO_STYLE_FROM = "+ratio clip"
+#: How lecture 07 and the README name the stored rungs (the data sets keep their names): the rungs from
+#: :data:`PPO_STYLE_FROM` on are PPO-style.
+RUNG_DISPLAY_NAMES = {"+ratio clip": "+ratio clip (PPO-style)", "-entropy": "-entropy (PPO-style)"}
+#: The rung whose options the canonical A2C keeps (GAE 0.95, gradient clipping 0.5, LR decay, log-softmax, advantage
+#: normalisation, entropy bonus 0.01, 8 environments), taking one gradient step per rollout instead of 5 passes of
+#: minibatches.
+CANONICAL_BASE_RUNG = "+8 envs"
+#: Rollout lengths of ``a2c_canonical``: 5 (Mnih et al. 2016's t_max, Stable-Baselines3's n_steps) and 32 (the
+#: ladder's rollouts, so that the only change from ``+8 envs`` is one gradient step instead of 40).
+CANONICAL_ROLLOUT_STEPS = (5, 32)
+
+
+def canonical_a2c(rollout_steps: int, max_steps: int = ABLATION_STEPS) -> A2CConfig:
+    """Canonical A2C (the synchronous form of Mnih et al. 2016's A3C; Stable-Baselines3's ``A2C``): the ladder's
+    ``+8 envs`` rung with one actor step and one critic step per rollout of ``8 * rollout_steps`` transitions
+    (``update_passes=1``, the whole rollout as one batch, ``critic_steps=1``), no ratio clip. Still Adam, not
+    RMSprop, and the critic's target is the TD(0) one of every config here, not the n-step return."""
+    base = ablation_ladder(max_steps)[CANONICAL_BASE_RUNG]
+    return base.replace(rollout_steps=rollout_steps, update_passes=1, batch_size=base.num_envs * rollout_steps,
+                        critic_steps=1)
+
+
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
     for e in [
@@ -160,6 +189,16 @@ EXPERIMENTS: dict[str, Experiment] = {
                         "8 environments with 32-step rollouts, PPO's ratio clip 0.2, then the entropy bonus removed; "
                         f"{ABLATION_STEPS} environment steps each, 10 seeds.",
             configs=ablation_ladder(),
+            drop=SWEEP_DROP,
+        ),
+        Experiment(
+            name="a2c_canonical",
+            description="Canonical A2C beside the ablation: its +8 envs rung (entropy 0.01, GAE 0.95, gradient "
+                        "clipping, LR decay, log-softmax, advantage normalisation, 8 environments) with one actor and "
+                        "one critic step per rollout (no passes, no minibatches, no ratio clip), rollouts of "
+                        f"8 x {' and 8 x '.join(map(str, CANONICAL_ROLLOUT_STEPS))} steps; {ABLATION_STEPS} "
+                        "environment steps each, the ablation's 10 seeds.",
+            configs={f"A2C 8x{n}, 1 step": canonical_a2c(n) for n in CANONICAL_ROLLOUT_STEPS},
             drop=SWEEP_DROP,
         ),
         Experiment(
