@@ -74,9 +74,11 @@ $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	touch $(BENCH_STAMP)
 
-# The speed benchmark (seed script vs package), then the race to solve against Stable-Baselines3.
+# The speed benchmark (seed script vs package), the lockstep trainer's (many seeds in one process), then the race to
+# solve against Stable-Baselines3.
 bench: $(BENCH_STAMP)
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/lockstep_bench.py
 	$(PY) benchmarks/solve_race.py
 
 SITE_STAMP := $(VENV)/.site-installed

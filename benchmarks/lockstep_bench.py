@@ -1,0 +1,201 @@
+"""Benchmark the lockstep trainer (``lecture_utils.lockstep.train_seeds``) against one process per seed and the
+seed script (``make bench`` runs it after ``bench.py``).
+
+Usage: python benchmarks/lockstep_bench.py [--quick] [--out benchmarks/lockstep_results.md]
+
+Every figure in the report comes from this run, on this machine:
+
+(a) **The seed's configuration**, S seeds x E episodes: ``train_seeds`` in blocks on every core (``run_sweep``, as
+    ``make data`` runs it), against one ``train()`` per seed on every core (the trainer before lockstep: joblib over
+    ``run_one``), against ``seed_reference.py`` (one run of one seed, its own timer; the rate is what compares, its
+    trajectories part from ours after a few hundred episodes).
+(b) **The recommended configuration** (8 environments x 32-step rollouts, PPO-style clip), S seeds x N steps: lockstep
+    blocks on every core against one ``train()`` per seed on every core (on a subset of the seeds; steps/s compares).
+(c) **Scaling**: one process, one core, ``train_seeds`` of the recommended configuration for S = 1, 4, 16, 64 seeds
+    (a shorter budget each): aggregate env steps/s, and the peak resident memory of the process.
+
+Steps/s always counts every environment step of every seed, updates included (wall clock of the whole call).
+Each measurement runs in a fresh single-threaded subprocess per worker.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from bench import SEED_SCRIPT, SINGLE_THREAD_ENV, git_state, machine_lines  # noqa: E402
+
+DEFAULT_OUT = REPO / "benchmarks" / "lockstep_results.md"
+
+
+# -- workers (run in subprocesses) -------------------------------------------------------------------------------------
+def _setup() -> None:
+    for name, value in SINGLE_THREAD_ENV.items():
+        os.environ.setdefault(name, value)
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _config(kind: str, budget: int) -> Any:
+    from lecture_utils import A2CConfig
+    from lecture_utils.experiments import RECOMMENDED_CONFIG
+
+    return A2CConfig(episodes=budget) if kind == "seed" else RECOMMENDED_CONFIG.replace(max_steps=budget)
+
+
+def worker_sweep(kind: str, budget: int, seeds: list[int], trainer: str) -> dict[str, Any]:
+    """Every seed on every core: ``lockstep`` (run_sweep's seed blocks) or ``single`` (one train() per seed)."""
+    _setup()
+    from joblib import Parallel, delayed
+
+    from lecture_utils.sweep import RunSpec, run_one, run_sweep
+
+    config = _config(kind, budget)
+    start = time.perf_counter()
+    if trainer == "lockstep":
+        table = run_sweep({"c": config}, seeds, n_jobs=-1)
+    else:
+        import pandas as pd
+
+        table = pd.concat(Parallel(n_jobs=-1)(delayed(run_one)(RunSpec("c", config, s)) for s in seeds))
+    seconds = time.perf_counter() - start
+    lengths = table.groupby("seed")["length"].sum()
+    steps = int(lengths.sum()) if kind == "seed" else len(seeds) * _rollout_steps(config)
+    return {"seconds": seconds, "env_steps": steps, "lengths": [int(x) for x in lengths]}
+
+
+def _rollout_steps(config: Any) -> int:
+    """Environment steps a rollout run takes: whole rollouts until the budget is reached."""
+    per_rollout = config.num_envs * config.rollout_steps
+    return -(-config.max_steps // per_rollout) * per_rollout
+
+
+def worker_scaling(budget: int, n_seeds: int) -> dict[str, Any]:
+    _setup()
+    from lecture_utils.lockstep import train_seeds
+
+    config = _config("recommended", budget)
+    start = time.perf_counter()
+    train_seeds(config, list(range(n_seeds)))
+    seconds = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"seconds": seconds, "env_steps": n_seeds * _rollout_steps(config), "peak_rss_mib": peak_kib / 1024}
+
+
+def _run_worker(*args: str, timeout: float = 7200) -> Any:
+    env = {**os.environ, **SINGLE_THREAD_ENV}
+    done = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True, text=True, env=env,
+                          timeout=timeout, cwd=REPO)
+    if done.returncode != 0:
+        raise RuntimeError(f"worker {args} failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _seed_script(seed: int, episodes: int) -> dict[str, Any]:
+    env = {**os.environ, **SINGLE_THREAD_ENV}
+    done = subprocess.run([sys.executable, str(SEED_SCRIPT), str(seed), str(episodes)], capture_output=True,
+                          text=True, env=env, timeout=7200, cwd=REPO)
+    if done.returncode != 0:
+        raise RuntimeError(f"seed script failed: {done.stderr.strip()[-2000:]}")
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"env_steps": int(summary["env_steps"]), "steps_per_s": float(summary["steps_per_s"])}
+
+
+# -- the report ---------------------------------------------------------------------------------------------------------
+def _rate(steps: float, seconds: float) -> str:
+    return f"{steps / seconds:,.0f}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small budgets (a check that it runs, not figures)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        kind, *rest = args.worker
+        if kind == "sweep":
+            result = worker_sweep(rest[0], int(rest[1]), [int(s) for s in rest[2].split(",")], rest[3])
+        else:
+            result = worker_scaling(int(rest[0]), int(rest[1]))
+        print(json.dumps(result))
+        return 0
+
+    a_seeds, a_episodes = (list(range(4)), 200) if args.quick else (list(range(10)), 2000)
+    b_seeds, b_steps = (list(range(4)), 20_000) if args.quick else (list(range(32)), 300_000)
+    b_single_seeds = b_seeds[:2] if args.quick else b_seeds[:8]
+    scaling_steps = 5_000 if args.quick else 30_000
+    seed_script_runs = [(0, 100)] if args.quick else [(0, 500), (1, 500)]
+    started = time.perf_counter()
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines = ["# Benchmark: many seeds in lockstep", "",
+             f"Generated by `python benchmarks/lockstep_bench.py{' --quick' if args.quick else ''}` (via `make bench`) "
+             f"on {dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()}, package at commit "
+             f"{git_state()}. Written by the script; do not edit.", "", "## Machine", "", *machine_lines(), ""]
+    cores = len(os.sched_getaffinity(0))
+
+    # (a) the seed's configuration
+    seed_join = ",".join(map(str, a_seeds))
+    lock_a = _run_worker("sweep", "seed", str(a_episodes), seed_join, "lockstep")
+    single_a = _run_worker("sweep", "seed", str(a_episodes), seed_join, "single")
+    script = [_seed_script(s, e) for s, e in seed_script_runs]
+    script_rate = sum(r["env_steps"] for r in script) / sum(r["env_steps"] / r["steps_per_s"] for r in script)
+    same = lock_a["lengths"] == single_a["lengths"]
+    lines += [f"## (a) The seed's configuration: {len(a_seeds)} seeds x {a_episodes} episodes, {cores} cores", "",
+              "| trainer | wall s | env steps | env steps/s | vs seed script |", "|---|---:|---:|---:|---:|",
+              f"| lockstep blocks (`run_sweep`, as `make data`) | {lock_a['seconds']:.1f} | {lock_a['env_steps']:,} | "
+              f"{_rate(lock_a['env_steps'], lock_a['seconds'])} | "
+              f"{lock_a['env_steps'] / lock_a['seconds'] / script_rate:.1f}x |",
+              f"| one `train()` per seed, every core | {single_a['seconds']:.1f} | {single_a['env_steps']:,} | "
+              f"{_rate(single_a['env_steps'], single_a['seconds'])} | "
+              f"{single_a['env_steps'] / single_a['seconds'] / script_rate:.1f}x |",
+              f"| `seed_reference.py`, one core (seeds {', '.join(f'{s} x {e} ep' for s, e in seed_script_runs)}) | | "
+              f"{sum(r['env_steps'] for r in script):,} | {script_rate:,.0f} | 1.0x |", "",
+              f"Both package trainers took the same env steps seed for seed: {'yes' if same else 'NO'} (lockstep is "
+              "exact). The seed script runs fewer episodes here (its rate, not its time, compares: at its rate the "
+              f"{len(a_seeds)} x {a_episodes} runs would take about "
+              f"{lock_a['env_steps'] / script_rate / 60:.0f} min on one core).", ""]
+
+    # (b) the recommended configuration
+    lock_b = _run_worker("sweep", "recommended", str(b_steps), ",".join(map(str, b_seeds)), "lockstep")
+    single_b = _run_worker("sweep", "recommended", str(b_steps), ",".join(map(str, b_single_seeds)), "single")
+    gain_b = (lock_b["env_steps"] / lock_b["seconds"]) / (single_b["env_steps"] / single_b["seconds"])
+    lines += [f"## (b) The recommended configuration: {len(b_seeds)} seeds x {b_steps:,} steps, {cores} cores", "",
+              "| trainer | seeds | wall s | env steps | env steps/s |", "|---|---:|---:|---:|---:|",
+              f"| lockstep blocks (`run_sweep`) | {len(b_seeds)} | {lock_b['seconds']:.1f} | {lock_b['env_steps']:,} | "
+              f"{_rate(lock_b['env_steps'], lock_b['seconds'])} |",
+              f"| one `train()` per seed, every core | {len(b_single_seeds)} | {single_b['seconds']:.1f} | "
+              f"{single_b['env_steps']:,} | {_rate(single_b['env_steps'], single_b['seconds'])} |", "",
+              f"Lockstep / one process per seed: **{gain_b:.1f}x** "
+              "the env steps/s. The seed script has no such configuration.", ""]
+
+    # (c) scaling
+    lines += [f"## (c) Scaling: `train_seeds`, recommended configuration, {scaling_steps:,} steps per seed, one core",
+              "", "| seeds S | wall s | env steps/s | peak RSS MiB |", "|---:|---:|---:|---:|"]
+    for n_seeds in (1, 4, 16, 64):
+        r = _run_worker("scaling", str(scaling_steps), str(n_seeds))
+        lines.append(f"| {n_seeds} | {r['seconds']:.1f} | {_rate(r['env_steps'], r['seconds'])} | "
+                     f"{r['peak_rss_mib']:.0f} |")
+    lines += ["", f"Total benchmark time {time.perf_counter() - started:.0f} s; load average at the start {load}, at "
+              f"the end {' / '.join(f'{x:.2f}' for x in os.getloadavg())}."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        from lecture_utils.atomic import atomic_write_text
+
+        atomic_write_text(args.out, text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
