@@ -101,7 +101,7 @@ def crash_chances(table: pd.DataFrame, limit: int = 500, high: float = 100.0, th
     ``lookback`` windows: a sample of the background whose episodes do not overlap.
     """
     crashes = find_crashes(table, high=high, threshold=threshold, lookback=lookback, window=window)
-    started = set(zip(crashes["config"], crashes["seed"], crashes["episode"]))
+    started = set(zip(crashes["config"], crashes["seed"], crashes["episode"], strict=True))
     rows = []
     for (config, seed), run in table.sort_values("episode", kind="stable").groupby(["config", "seed"], sort=False):
         r = run["return"].to_numpy(dtype=np.float64)
