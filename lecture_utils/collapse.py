@@ -14,7 +14,8 @@ from numpy.typing import ArrayLike, NDArray
 from .config import A2CConfig
 from .stats import COLLAPSE_THRESHOLD
 
-__all__ = ['collapse_onset', 'collapse_onsets', 'find_crashes', 'align_on_events', 'actor_steps_per_update']
+__all__ = ['collapse_onset', 'collapse_onsets', 'find_crashes', 'crash_chances', 'align_on_events',
+           'actor_steps_per_update']
 
 
 def collapse_onset(returns: ArrayLike, threshold: float = COLLAPSE_THRESHOLD, window: int = 20) -> int | None:
@@ -85,6 +86,37 @@ def find_crashes(table: pd.DataFrame, high: float = 100.0, threshold: float = CO
     columns = ["config", "seed", "episode", "return_before", "max_before", "recovered", "recover_after"]
     return pd.DataFrame(rows, columns=columns)
 
+
+
+def crash_chances(table: pd.DataFrame, limit: int = 500, high: float = 100.0, threshold: float = COLLAPSE_THRESHOLD,
+                  lookback: int = 5, window: int = 20) -> pd.DataFrame:
+    """Every moment at which a crash could start, whether one did, and whether the time limit was just reached.
+
+    A *chance* is an episode ``e`` at which :func:`find_crashes` (same ``high``, ``threshold``, ``lookback``,
+    ``window``) could start a crash: the ``lookback`` episodes before it average at least ``high`` and the ``window``
+    episodes from ``e`` on exist. Returns one row per chance with columns ``config, seed, episode``,
+    ``limit_before`` (one of the ``lookback`` episodes before returned ``limit`` or more), ``crash`` (a crash listed
+    by :func:`find_crashes` starts here, so each crash is counted once) and ``offset`` (the position of the chance
+    in its run of consecutive chances, from 0). The chances with ``offset % lookback == 0`` have disjoint
+    ``lookback`` windows: a sample of the background whose episodes do not overlap.
+    """
+    crashes = find_crashes(table, high=high, threshold=threshold, lookback=lookback, window=window)
+    started = set(zip(crashes["config"], crashes["seed"], crashes["episode"], strict=True))
+    rows = []
+    for (config, seed), run in table.sort_values("episode", kind="stable").groupby(["config", "seed"], sort=False):
+        r = run["return"].to_numpy(dtype=np.float64)
+        episodes = run["episode"].to_numpy()
+        offset = -1
+        for e in range(lookback, r.size - window + 1):
+            before = r[e - lookback:e]
+            if before.mean() < high:
+                offset = -1
+                continue
+            offset += 1
+            rows.append(dict(config=config, seed=seed, episode=int(episodes[e]),
+                             limit_before=bool(before.max() >= limit),
+                             crash=(config, seed, int(episodes[e])) in started, offset=offset))
+    return pd.DataFrame(rows, columns=["config", "seed", "episode", "limit_before", "crash", "offset"])
 
 
 def align_on_events(table: pd.DataFrame, events: pd.DataFrame, metric: str, before: int = 20,

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from lecture_utils import A2CConfig, discounted_returns, make_env, rollout_episode, train
-from lecture_utils.collapse import actor_steps_per_update, align_on_events, collapse_onset, collapse_onsets, find_crashes
+from lecture_utils.collapse import (actor_steps_per_update, align_on_events, collapse_onset, collapse_onsets,
+                                    crash_chances, find_crashes)
 from lecture_utils.entropy import LN2, binary_entropy, entropy_slope, preferred_action_probability
 from lecture_utils.exercises import check_earliest_collapse, check_entropy_of, check_entropy_slope
 from lecture_utils.gradient_variance import actor_gradient_norms
@@ -67,6 +68,25 @@ def test_find_crashes_and_recovery():
     # a lucky episode inside a collapse does not start a second crash
     lucky = [300.0] * 30 + [9.0, 40.0] + [9.0] * 40
     assert find_crashes(_run(lucky), lookback=5, window=20)["episode"].tolist() == [30]
+
+
+def test_crash_chances():
+    # a good stretch at the limit, then a crash at 30; a good stretch at 200, then a crash at 100
+    returns = [500.0] * 30 + [9.0] * 40 + [200.0] * 30 + [9.0] * 30
+    chances = crash_chances(_run(returns), limit=500, high=100, lookback=5, window=20)
+    r = np.array(returns)
+    expected = [e for e in range(5, len(r) - 20 + 1) if r[e - 5:e].mean() >= 100]
+    assert chances["episode"].tolist() == expected
+    assert chances.loc[chances["crash"], "episode"].tolist() == [30, 100]
+    assert chances.loc[chances["crash"], "limit_before"].tolist() == [True, False]
+    np.testing.assert_array_equal(chances["limit_before"], [r[e - 5:e].max() >= 500 for e in expected])
+    # offsets count within each run of consecutive chances: 5..34 (at 34, (500 + 4 x 9) / 5 >= 100), then from 73
+    # (at 73, (2 x 9 + 3 x 200) / 5 >= 100)
+    first = chances[chances["episode"] <= 34]
+    assert first["episode"].tolist() == list(range(5, 35)) and first["offset"].tolist() == list(range(30))
+    second = chances[chances["episode"] > 34]
+    assert second["episode"].iloc[0] == 73 and second["offset"].tolist() == list(range(len(second)))
+    assert crash_chances(_run([9.0] * 10)).empty
 
 
 def test_align_on_events():
