@@ -8,8 +8,9 @@ evidence:
 * lecture 07: the recipe trained for 60,000 steps has a greedy policy scoring >= 200 over 20 episodes (seeds 0-19;
   how many also reach 475 is reported), and ends with a last-20 mean return >= 300 (seeds 0-39, in lockstep; and
   at least 8 of seeds 0-9 on each forced CPU path, the ten-seed claim of 07's live cell);
-* lectures 04a and 05: on forced CPU paths, a live run agrees with the stored run for at least its first 50 episodes
-  (the seed's configuration and the entropy bonus 0.1, seed 3; earliest parting reported);
+* lectures 04a, 05 and 06: on forced CPU paths, a live run agrees with the stored run for at least its first 50
+  episodes (the seed's configuration and the entropy bonus 0.1, seed 3; and ten seeds at once of the bonus 0.1 and of
+  GAE(1), 100 episodes each; earliest parting reported);
 * lecture 08 (only with ``--grader``, about 12 minutes more): the grader's reference losses meet its bar (rolling-20
   return >= 200 within 300 episodes) on its two hidden seeds and seeds 0-9, on this path and the forced ones.
 
@@ -52,6 +53,20 @@ def first_parting() -> dict[str, int | None]:
         live = train(config, seed=3).history
         parted = np.flatnonzero(live["return"].to_numpy() != stored["return"].to_numpy())
         out[name] = int(parted[0]) if parted.size else None
+    # Lectures 05 and 06 also train ten seeds live at once (first 100 episodes): the earliest parting of the ten.
+    from lecture_utils.lockstep import train_seeds
+
+    for name, data_set, config_name, config in (
+            ("05 beta=0.1, seeds 0-9", "entropy_sweep", "beta=0.1", A2CConfig(episodes=100, entropy_coef=0.1)),
+            ("06 lambda=1, seeds 0-9", "gae_lambda_one", "lambda=1", A2CConfig(episodes=100, gae_lambda=1.0))):
+        table = load_experiment(data_set)
+        stored_runs = table[(table["config"] == config_name) & (table["episode"] < 100)]
+        partings = []
+        for run in train_seeds(config, range(10)):
+            stored = stored_runs[stored_runs["seed"] == run.seed]["return"].to_numpy()
+            parted = np.flatnonzero(run.history["return"].to_numpy() != stored)
+            partings.append(int(parted[0]) if parted.size else None)
+        out[name] = min((p for p in partings if p is not None), default=None)
     return out
 
 
@@ -121,7 +136,7 @@ def main() -> int:
         parting = json.loads(done.stdout.strip().splitlines()[-1])
         ten = parting.pop("07 ten seeds >= 300")
         ok &= all(p is None or p >= 50 for p in parting.values()) and ten >= 8
-        print(f"04a/05 live run vs stored on path {path}: first parting episode {parting}", flush=True)
+        print(f"04a/05/06 live runs vs stored on path {path}: first parting episode {parting}", flush=True)
         print(f"07 ten live seeds on path {path}: {ten}/10 end with a last-20 mean >= 300 (claim: >= 8)", flush=True)
     if args.grader:
         runs = {"own path": grader_screen(grader_seeds)}
