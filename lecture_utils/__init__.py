@@ -28,6 +28,7 @@ _EXPORTS_BY_MODULE: dict[str, list[str]] = {
     "evaluation": ["EvalResult", "evaluate"],
     "experiments": ["ENTROPY_COEFS", "EXPERIMENTS", "load_experiment", "run_experiment"],
     "gradient_variance": ["ActorSnapshot", "CriticSnapshot", "FrozenAgent", "compare_estimators", "plot_estimator_table"],
+    "lockstep": ["train_seeds"],
     "networks": ["build_networks", "count_parameters", "make_actor", "make_critic"],
     "numpy_agent": ["NumpyA2CAgent"],
     "plotting": ["plot_final_returns", "plot_learning_curves", "plot_metric_by_config"],
@@ -67,6 +68,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see the names as if imported eagerly
     from .errors import ConfigError, DataError, LectureError, TrainingDiverged
     from .evaluation import EvalResult, evaluate
     from .experiments import ENTROPY_COEFS, EXPERIMENTS, load_experiment, run_experiment
+    from .lockstep import train_seeds
     from .networks import build_networks, count_parameters, make_actor, make_critic
     from .gradient_variance import ActorSnapshot, CriticSnapshot, FrozenAgent, compare_estimators, plot_estimator_table
     from .numpy_agent import NumpyA2CAgent
