@@ -381,8 +381,8 @@ def check_best_lambda(n: int, answer: float, table: pd.DataFrame) -> bool:
     truth = float(table.loc[error.idxmin(), "lambda"])
     ok = abs(float(answer) - truth) < 1e-9
     if ok:
-        print(f"correct for N = {n}: " + ("the variance dominates one episode's estimate" if n == 1 else
-                                          "averaging shrinks the variance, not the bias"))
+        print(f"correct for N = {n}: " + ("one episode's error counts the variance in full beside the squared bias"
+                                          if n == 1 else "averaging shrinks the variance, not the bias"))
     elif not np.isclose(table["lambda"], float(answer)).any():
         print(f"not yet: {answer} is not one of the table's lambdas")
     else:
