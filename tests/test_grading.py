@@ -201,4 +201,4 @@ def test_the_notebook_shows_neither_the_hidden_seeds_nor_run_digits():
     graded = [c for c in cells if c["cell_type"] == "code" and "reference_report = grade(" in "".join(c["source"])]
     assert len(graded) == 1
     printed = "".join("".join(o.get("text", [])) for o in graded[0]["outputs"])
-    assert printed.rstrip().endswith("grade: PASS")
+    assert "grade: PASS" in printed.splitlines()  # the grader's verdict line (the lecture's own checks follow it)
