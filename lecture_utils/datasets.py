@@ -139,8 +139,11 @@ def _git_commit() -> str:
 
 def write_dataset(name: str, table: pd.DataFrame, *, description: str, configs: Mapping[str, A2CConfig],
                   seeds: Sequence[int], command: str, extra: Mapping[str, Any] | None = None,
-                  data_dir: Path | None = None, float_format: str = FLOAT_FORMAT) -> Path:
-    """Write ``data/<name>.csv.gz`` and its sidecar ``data/<name>.json``, each atomically (table first)."""
+                  data_dir: Path | None = None, float_format: str = FLOAT_FORMAT,
+                  trainer: str = "lecture_utils.lockstep.train_seeds") -> Path:
+    """Write ``data/<name>.csv.gz`` and its sidecar ``data/<name>.json``, each atomically (table first).
+
+    ``trainer`` names the function that trained the runs (recorded in the sidecar)."""
     payload = encode_table(table, float_format)
     path = table_path(name, data_dir)
     atomic_write_bytes(path, payload)
@@ -160,8 +163,8 @@ def write_dataset(name: str, table: pd.DataFrame, *, description: str, configs: 
         # Another CPU path computes other last bits, and long runs part ways: say which path made this table.
         "cpu_path": cpu_path(),
         "git_commit": _git_commit(),
-        # Which trainer made the runs: seeds in lockstep blocks, each seed's table equal to train(config, seed)'s.
-        "trainer": "lecture_utils.lockstep.train_seeds",
+        # Which trainer made the runs (lockstep blocks give each seed the table train(config, seed) gives).
+        "trainer": trainer,
         "date": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         **(dict(extra) if extra else {}),
     }

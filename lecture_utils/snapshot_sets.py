@@ -107,7 +107,7 @@ def run_snapshot_set(name: str, data_dir: Path | None = None, progress: bool = T
     path = write_dataset(name, table, description=snapshot_set.description, configs=configs,
                          seeds=sorted({run.seed for run in snapshot_set.runs.values()}),
                          command=f"python -m lecture_utils experiments {name}", extra=extra, data_dir=data_dir,
-                         float_format=WEIGHT_FLOAT_FORMAT)
+                         float_format=WEIGHT_FLOAT_FORMAT, trainer="lecture_utils.snapshots.train_with_snapshots")
     if progress:
         print(f"{name}: {len(table)} weights of {sum(len(r.episodes) for r in snapshot_set.runs.values())} "
               f"snapshots -> {path}")
