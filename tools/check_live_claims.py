@@ -5,7 +5,7 @@ any run of its configuration. This script measures how often each fact holds, so
 evidence:
 
 * lecture 03: the seed's A2C reaches a rolling-20 return of 200 within 300 episodes (seeds 0-29);
-* lecture 07: the recipe trained for 60,000 steps has a greedy policy scoring >= 200 over 20 episodes (seeds 0-19;
+* lecture 07: the recipe trained for 50,000 steps has a greedy policy scoring >= 200 over 20 episodes (seeds 0-19;
   how many also reach 475 is reported), and ends with a last-20 mean return >= 300 (seeds 0-39, in lockstep; and
   at least 8 of seeds 0-9 on each forced CPU path, the ten-seed claim of 07's live cell);
 * lectures 04a, 05 and 06: on forced CPU paths, a live run agrees with the stored run for at least its first 50
@@ -75,7 +75,7 @@ def ten_seed_recipe() -> int:
     from lecture_utils.experiments import RECOMMENDED_CONFIG
     from lecture_utils.lockstep import train_seeds
 
-    runs = train_seeds(RECOMMENDED_CONFIG.replace(max_steps=60_000), range(10))
+    runs = train_seeds(RECOMMENDED_CONFIG.replace(max_steps=50_000), range(10))
     return sum(run.history["return"].tail(20).mean() >= 300 for run in runs)
 
 
@@ -120,13 +120,13 @@ def main() -> int:
 
     from lecture_utils.lockstep import train_seeds
 
-    runs = train_seeds(RECOMMENDED_CONFIG.replace(max_steps=60_000), range(10 if args.quick else 40))
+    runs = train_seeds(RECOMMENDED_CONFIG.replace(max_steps=50_000), range(10 if args.quick else 40))
     scores = [evaluate(run.agent, run.env, 20, greedy=True).mean for run in runs[:5 if args.quick else 20]]
     ok &= min(scores) >= 200
-    print(f"07 recipe, 60,000 steps, greedy >= 200: {sum(s >= 200 for s in scores)}/{len(scores)} seeds, >= 475: "
+    print(f"07 recipe, 50,000 steps, greedy >= 200: {sum(s >= 200 for s in scores)}/{len(scores)} seeds, >= 475: "
           f"{sum(s >= 475 for s in scores)} (lowest {min(scores):.1f})", flush=True)
     last20 = [run.history["return"].tail(20).mean() for run in runs]
-    print(f"07 recipe, 60,000 steps, last-20 mean >= 300: {sum(x >= 300 for x in last20)}/{len(last20)} seeds "
+    print(f"07 recipe, 50,000 steps, last-20 mean >= 300: {sum(x >= 300 for x in last20)}/{len(last20)} seeds "
           f"(lowest {min(last20):.1f})", flush=True)
 
     for path, variables in PATHS.items():
