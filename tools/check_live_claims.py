@@ -76,7 +76,7 @@ def ten_seed_recipe() -> int:
     from lecture_utils.lockstep import train_seeds
 
     runs = train_seeds(RECOMMENDED_CONFIG.replace(max_steps=50_000), range(10))
-    return sum(run.history["return"].tail(20).mean() >= 300 for run in runs)
+    return int(sum(run.history["return"].tail(20).mean() >= 300 for run in runs))
 
 
 def grader_screen(seeds: list[int]) -> dict[str, int | None]:
