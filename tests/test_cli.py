@@ -200,8 +200,11 @@ def test_ctrl_c_while_starting_up_is_one_line(tmp_path):
     # The interrupt is sent once the child has begun loading PyTorch's libraries (which only the command's handler
     # imports), however slow the machine: the moment a student's Ctrl-C most often lands.
     out = tmp_path / "never.csv"
+    # SIGINT restored to its default in the child: a shell that starts this test in the background hands it an
+    # ignored SIGINT, which Python then keeps ignoring, so no student's Ctrl-C would be simulated at all.
     proc = subprocess.Popen([sys.executable, "-m", "lecture_utils", "train", "--episodes", "2000", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         try:
