@@ -26,7 +26,10 @@ class UpdateStats:
 
     ``actor_loss`` and ``critic_loss`` are those of the final minibatch of the final pass, as the seed logs them;
     the gradient norms (global L2 norm over one network's parameters, before any clipping) are averaged over every
-    optimiser step of the update; ``advantage_std`` is the spread of the first pass's advantages.
+    optimiser step of the update; ``advantage_std`` is the spread of the first pass's advantages. The update norms
+    are what the optimiser did with those gradients: the global L2 norm of each Adam step's parameter change (after
+    any clipping, in parameter units), averaged over the update's steps. Adam divides by a running gradient scale,
+    so a gradient norm says little about how far the parameters moved; these say it directly.
     """
 
     actor_loss: float
@@ -34,6 +37,8 @@ class UpdateStats:
     actor_grad_norm: float
     critic_grad_norm: float
     advantage_std: float
+    actor_update_norm: float
+    critic_update_norm: float
 
 
 def sample_action(probs: NDArray[np.floating] | list[float], rng: np.random.RandomState) -> int:
@@ -135,6 +140,16 @@ class A2CAgent:
         ``G_t - V(s_t)``, or GAE(``config.advantage_lambda``) with the TD error stopped at every episode end
         (bootstrapped from ``V(s_{t+1})`` unless terminated); standardised if ``config.normalize_advantages``.
         """
+        return self.advantages_and_critic_targets(episode, returns)[0]
+
+    def advantages_and_critic_targets(self, episode: Episode, returns: NDArray[np.float32]
+                                      ) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+        """:meth:`advantages`, and the critic's regression targets ``(T,)`` float32 if ``config.critic_target`` is
+        ``"lambda_return"`` (else ``None``: the TD(0) target is recomputed at every critic step).
+
+        The lambda-return is the advantage before normalisation plus the same ``V(s_t)`` it was computed with:
+        ``G_t^lambda = A_t + V(s_t)``; with the seed's Monte Carlo advantage that is ``G_t`` itself.
+        """
         cfg = self.config
         values = self.values(episode.obs)
         lam = cfg.advantage_lambda
@@ -143,9 +158,12 @@ class A2CAgent:
         else:
             adv = gae_advantages(episode.rewards, values, self.values(episode.next_obs), episode.terminated,
                                  cfg.gamma, lam, episode_ends=episode.terminated | episode.truncated).astype(np.float32)
+        targets = None
+        if cfg.critic_target == "lambda_return":
+            targets = returns if lam is None else adv + values
         if cfg.normalize_advantages:
             adv = (adv - adv.mean()) / (adv.std() + np.float32(1e-8))
-        return adv
+        return adv, targets
 
     def follow_lr_schedule(self, episodes_done: int, steps_done: int) -> None:
         """Before an update: scale the learning rates as ``config.lr_schedule`` says for the budget used so far."""

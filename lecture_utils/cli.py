@@ -93,8 +93,8 @@ def _field_docs() -> dict[str, str]:
 
 
 def _choices() -> dict[str, tuple[str, ...]]:
-    from .config import IMPLEMENTATIONS, LR_SCHEDULES
-    return {"lr_schedule": LR_SCHEDULES, "implementation": IMPLEMENTATIONS}
+    from .config import CRITIC_TARGETS, IMPLEMENTATIONS, LR_SCHEDULES
+    return {"lr_schedule": LR_SCHEDULES, "implementation": IMPLEMENTATIONS, "critic_target": CRITIC_TARGETS}
 
 
 CHOICES = _choices()

@@ -24,6 +24,8 @@ MAX_ENVS = 1_024
 MAX_ROLLOUT_BATCH = 1_048_576
 #: Learning-rate schedules: the seed's constant rate, or a linear decay to 0 over the training budget.
 LR_SCHEDULES = ("constant", "linear")
+#: Critic regression targets: the seed's one-step TD target, or the lambda-return of the advantage estimate.
+CRITIC_TARGETS = ("td0", "lambda_return")
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,12 @@ class A2CConfig:
     advantage favours (a soft limit: other samples' steps can still move it). Needs ``stable_log_prob``: the ratio
     is taken of log-softmax log-probabilities. Seed: off (the plain ``-A log pi`` loss, however far the passes move the
     policy)."""
+    critic_target: str = "td0"
+    """*(option)* What the critic regresses on. ``"td0"`` (the seed): ``r_t + gamma (1 - terminated) V(s_{t+1})``,
+    recomputed with the current critic before every critic step. ``"lambda_return"``: the lambda-return
+    ``A_t + V(s_t)`` of the advantage estimate (before any normalisation; with the seed's Monte Carlo advantage the
+    return ``G_t``), computed once per pass with the critic as it is at the start of the pass, as CleanRL's and
+    Stable-Baselines3's PPO and A2C do. Seed: ``"td0"``."""
     implementation: str = "numpy"
     """``"numpy"`` (fast, hand-written gradients) or ``"torch"`` (autograd; reproduces the seed bit for bit)."""
 
@@ -113,6 +121,9 @@ class A2CConfig:
                                   f"log-probabilities; also set {option_name('stable_log_prob')}")
         if self.max_steps is not None:
             _whole(self, "max_steps", minimum=1)
+        if self.critic_target not in CRITIC_TARGETS:
+            raise ConfigError(f"invalid {option_name('critic_target')} {self.critic_target!r}: choose one of "
+                              f"{', '.join(CRITIC_TARGETS)}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ConfigError(f"invalid {option_name('lr_schedule')} {self.lr_schedule!r}: choose one of "
                               f"{', '.join(LR_SCHEDULES)}")

@@ -39,7 +39,7 @@ ENTROPY_COEFS = (0.0, 0.003, 0.01, 0.03, 0.1)
 SEEDS = tuple(range(10))
 #: What the sweeps leave out: the lectures read returns, lengths, entropy, actor gradient norms and advantage
 #: spread from them, and the full set of columns is in ``a2c_seed_config``.
-SWEEP_DROP = ("actor_loss", "critic_loss", "critic_grad_norm")
+SWEEP_DROP = ("actor_loss", "critic_loss", "critic_grad_norm", "critic_update_norm")
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ from .envs import Episode
 from .errors import ConfigError
 from .networks import build_networks
 from .returns import discounted_returns
-from .torch_agent import TorchA2CAgent, _grad_norm
+from .torch_agent import TorchA2CAgent, _grad_norm, step_and_measure
 
 __all__ = ["A2CBatch", "LossFunction", "reference_a2c_losses", "example_batch", "GradientCheck", "check_losses",
            "StudentA2CAgent", "SeedResult", "train_hidden_seeds", "GradeReport", "grade", "HIDDEN_EPISODES",
@@ -517,6 +517,8 @@ class StudentA2CAgent(TorchA2CAgent):
         whole = A2CBatch.from_episode(episode, returns)
         actor_norms: list[float] = []
         critic_norms: list[float] = []
+        actor_updates: list[float] = []
+        critic_updates: list[float] = []
         advantage_std = 0.0
         actor_loss = critic_loss = torch.zeros(())
         for pass_index in range(cfg.update_passes):
@@ -529,19 +531,21 @@ class StudentA2CAgent(TorchA2CAgent):
                 self.actor_optimizer.zero_grad()
                 actor_loss.backward()
                 actor_norms.append(_grad_norm(self.actor))
-                self.actor_optimizer.step()
+                actor_updates.append(step_and_measure(self.actor_optimizer, self.actor))
                 for _ in range(cfg.critic_steps):
                     _, critic_loss = self.loss_fn(self.actor, self.critic, batch, cfg.gamma)
                     self.critic_optimizer.zero_grad()
                     critic_loss.backward()
                     critic_norms.append(_grad_norm(self.critic))
-                    self.critic_optimizer.step()
+                    critic_updates.append(step_and_measure(self.critic_optimizer, self.critic))
         return UpdateStats(
             actor_loss=float(actor_loss.detach()),
             critic_loss=float(critic_loss.detach()),
             actor_grad_norm=float(np.mean(actor_norms)) if actor_norms else 0.0,
             critic_grad_norm=float(np.mean(critic_norms)) if critic_norms else 0.0,
             advantage_std=advantage_std,
+            actor_update_norm=float(np.mean(actor_updates)) if actor_updates else 0.0,
+            critic_update_norm=float(np.mean(critic_updates)) if critic_updates else 0.0,
         )
 
 

@@ -20,7 +20,7 @@ EpisodeCallback = Callable[[int, A2CAgent, int], Any]
 #: Columns of the per-episode table, in order. ``episode`` counts from 0; ``return`` is undiscounted.
 EPISODE_COLUMNS = [
     "episode", "return", "length", "actor_loss", "critic_loss", "entropy",
-    "actor_grad_norm", "critic_grad_norm", "advantage_std",
+    "actor_grad_norm", "critic_grad_norm", "advantage_std", "actor_update_norm", "critic_update_norm",
 ]
 
 
@@ -40,6 +40,7 @@ class EpisodeLog:
             ("actor_loss", stats.actor_loss), ("critic_loss", stats.critic_loss), ("entropy", entropy),
             ("actor_grad_norm", stats.actor_grad_norm), ("critic_grad_norm", stats.critic_grad_norm),
             ("advantage_std", stats.advantage_std),
+            ("actor_update_norm", stats.actor_update_norm), ("critic_update_norm", stats.critic_update_norm),
         ):
             self.columns[name].append(value)
 

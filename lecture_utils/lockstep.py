@@ -188,7 +188,7 @@ def _draw_actions(probs: NDArray[np.float32], rngs: Sequence[np.random.RandomSta
 
 
 #: Stands in for the update of a seed that has finished (its row is never written).
-_NO_UPDATE = UpdateStats(0.0, 0.0, 0.0, 0.0, 0.0)
+_NO_UPDATE = UpdateStats(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 # -- the trainer ------------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ Backward passes, for a minibatch of ``B`` rows (``x`` observations, ``h`` hidden
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence, cast
+from typing import Any, NamedTuple, Sequence, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +25,7 @@ from .envs import Episode
 from .networks import build_networks, network_weights
 from .returns import discounted_returns
 
-__all__ = ["NumpyA2CAgent", "NumpyA2CStack", "MinibatchMath", "FlatMLP", "Adam"]
+__all__ = ["NumpyA2CAgent", "NumpyA2CStack", "MinibatchMath", "MinibatchResult", "FlatMLP", "Adam"]
 
 
 class FlatMLP:
@@ -107,7 +107,9 @@ class Adam:
         self.steps: Any = 0 if params.ndim == 1 else np.zeros(params.shape[0], dtype=np.int64)
         self._scratch = np.zeros_like(params)
 
-    def step(self, grad: NDArray[np.float32]) -> None:
+    def step(self, grad: NDArray[np.float32]) -> Any:
+        """One Adam step along ``grad`` (the layout of ``params``); returns the L2 norm of the parameter change
+        (a float, or ``(S,)`` float64 with a seed axis)."""
         self.steps += 1
         m, v, tmp = self.exp_avg, self.exp_avg_sq, self._scratch
         # m <- m + (1 - beta1)(g - m)   (torch's lerp);   v <- beta2 v + (1 - beta2) g^2
@@ -137,11 +139,20 @@ class Adam:
             scale = scale.astype(np.float32)[:, None]
         tmp *= scale
         self.params += tmp
+        return _l2_norms(tmp)
+
+
+def _l2_norms(vector: NDArray[np.float32]) -> Any:
+    """Global L2 norm of ``vector (P,)`` as a float, or of each row of ``vector (S, P)`` as ``(S,)`` float64."""
+    if vector.ndim == 1:
+        return math.sqrt(float(np.dot(vector, vector)))
+    # A stacked (1 x P) @ (P x 1) product is, per seed, the very dot product np.dot computes.
+    return np.sqrt(np.matmul(vector[:, None, :], vector[:, :, None])[:, 0, 0].astype(np.float64))
 
 
 def _clip_(grad: NDArray[np.float32], max_norm: float | None) -> float:
     """Global L2 norm of ``grad``; if ``max_norm`` is set, scale ``grad`` in place as ``clip_grad_norm_`` does."""
-    norm = math.sqrt(float(np.dot(grad, grad)))
+    norm = _l2_norms(grad)
     if max_norm is not None:
         coef = max_norm / (norm + 1e-6)
         if coef < 1.0:
@@ -151,8 +162,7 @@ def _clip_(grad: NDArray[np.float32], max_norm: float | None) -> float:
 
 def _clip_stacked_(grad: NDArray[np.float32], max_norm: float | None) -> NDArray[np.float64]:
     """:func:`_clip_` for each row of ``grad (S, P)`` (one network per seed); the ``(S,)`` norms before clipping."""
-    # A stacked (1 x P) @ (P x 1) product is, per seed, the very dot product np.dot computes.
-    norms = np.sqrt(np.matmul(grad[:, None, :], grad[:, :, None])[:, 0, 0].astype(np.float64))
+    norms = _l2_norms(grad)
     if max_norm is not None:
         coef = max_norm / (norms + 1e-6)
         grad *= np.where(coef < 1.0, coef, 1.0).astype(np.float32)[:, None]  # x 1.0 leaves a row exactly as it is
@@ -172,6 +182,8 @@ class MinibatchMath:
 
     actor: FlatMLP
     critic: FlatMLP
+    actor_optimizer: "Adam"
+    critic_optimizer: "Adam"
     config: A2CConfig
     n_actions: int
 
@@ -267,6 +279,51 @@ class MinibatchMath:
         self.critic.backward(x, hidden, error)
         return loss
 
+    def _minibatch_step(self, x: NDArray[np.float32], taken: NDArray[np.intp], adv: NDArray[np.float32],
+                        with_loss: bool, old_log_probs: NDArray[np.float32] | None, x_next: NDArray[np.float32],
+                        r: NDArray[np.float32], disc: NDArray[np.float32],
+                        critic_target: NDArray[np.float32] | None) -> "MinibatchResult":
+        """One actor step and ``config.critic_steps`` critic steps on one minibatch: ``x (B, obs_dim)``, or
+        ``(S, B, obs_dim)`` for stacked networks, with the matching rows of the rest (``r``, ``disc``,
+        ``critic_target``: ``(..., B, 1)``). The critic regresses on ``critic_target`` if given (fixed: the
+        lambda-return), else on the TD(0) target ``r + disc * V(x_next)`` with the current critic at every step.
+
+        Returns floats for one network, ``(S,)`` arrays for a stack (see :class:`MinibatchResult`)."""
+        cfg = self.config
+        clip = _clip_ if x.ndim == 2 else _clip_stacked_
+        # Actor: one step on the policy loss (its gradient written by _actor_step_grad), clipped, then Adam.
+        actor_loss = self._actor_step_grad(x, taken, adv, with_loss, old_log_probs)
+        actor_norm = clip(self.actor.grad, cfg.max_grad_norm)
+        actor_update = self.actor_optimizer.step(self.actor.grad)
+        # Critic: critic_steps steps on the squared error to its target.
+        critic_loss: Any = 0.0
+        critic_norms, critic_updates = [], []
+        for critic_index in range(cfg.critic_steps):
+            target = critic_target if critic_target is not None else r + disc * self.critic.forward(x_next)[1]
+            last = critic_index == cfg.critic_steps - 1
+            loss = self.critic_loss_and_grad(x, target, with_loss and last)
+            if last:
+                critic_loss = loss
+            critic_norms.append(clip(self.critic.grad, cfg.max_grad_norm))
+            critic_updates.append(self.critic_optimizer.step(self.critic.grad))
+        return MinibatchResult(actor_loss, actor_norm, actor_update, critic_loss, critic_norms, critic_updates)
+
+
+class MinibatchResult(NamedTuple):
+    """What :meth:`MinibatchMath._minibatch_step` reports: floats for one network, ``(S,)`` arrays (or lists) for a
+    stack. Losses are ``nan`` unless asked for (the critic's is its last step's; 0.0 with no critic step)."""
+
+    actor_loss: Any
+    actor_grad_norm: Any
+    """Actor gradient norm before clipping."""
+    actor_update_norm: Any
+    """L2 norm of the actor's parameter change in its Adam step."""
+    critic_loss: Any
+    critic_grad_norms: list[Any]
+    """One per critic step, in order."""
+    critic_update_norms: list[Any]
+    """One per critic step, in order."""
+
 
 class NumpyA2CAgent(MinibatchMath, A2CAgent):
     """A2C with hand-written gradients; same initial weights and same update as :class:`TorchA2CAgent`."""
@@ -353,10 +410,7 @@ class NumpyA2CAgent(MinibatchMath, A2CAgent):
              flat_actions[start:start + batch_size] - start * self.n_actions)
             for start in range(0, length, batch_size)
         ]
-        actor, critic = self.actor, self.critic
-        actor_step, critic_step = self.actor_optimizer.step, self.critic_optimizer.step
-        max_norm = cfg.max_grad_norm
-        actor_norm_sum = critic_norm_sum = 0.0
+        norm_sums = dict.fromkeys(("actor_grad", "critic_grad", "actor_update", "critic_update"), 0.0)
         actor_steps = critic_steps = 0
         actor_loss = critic_loss = 0.0
         advantage_std = 0.0
@@ -365,34 +419,36 @@ class NumpyA2CAgent(MinibatchMath, A2CAgent):
         if cfg.ratio_clip is not None:  # log pi_old(a_t|s_t): the actor has not moved since it collected the batch
             old_log_probs = self._log_probs(obs)[1].take(flat_actions)
         for pass_index in range(cfg.update_passes):
-            adv = self.advantages(episode, returns32)
+            if cfg.critic_target == "td0":
+                adv, targets = self.advantages(episode, returns32), None
+            else:
+                adv, targets = self.advantages_and_critic_targets(episode, returns32)
+                targets = cast(NDArray[np.float32], targets)[:, None]
             if pass_index == 0:
                 advantage_std = float(adv.astype(np.float64).std())
             for start, stop, x, x_next, r, disc, taken in batches:
                 # Only the final minibatch's losses are reported, so only that one computes them.
                 final = pass_index == last_pass and stop >= length
-                loss = self._actor_step_grad(x, taken, adv[start:stop], final,
-                                             None if old_log_probs is None else old_log_probs[start:stop])
+                step = self._minibatch_step(x, taken, adv[start:stop], final,
+                                            None if old_log_probs is None else old_log_probs[start:stop],
+                                            x_next, r, disc, None if targets is None else targets[start:stop])
                 if final:
-                    actor_loss = loss
-                actor_norm_sum += _clip_(actor.grad, max_norm)
+                    actor_loss, critic_loss = step.actor_loss, step.critic_loss
+                norm_sums["actor_grad"] += step.actor_grad_norm
+                norm_sums["actor_update"] += step.actor_update_norm
                 actor_steps += 1
-                actor_step(actor.grad)
-                for critic_index in range(cfg.critic_steps):
-                    td_target = r + disc * critic.forward(x_next)[1]
-                    with_loss = final and critic_index == cfg.critic_steps - 1
-                    loss = self.critic_loss_and_grad(x, td_target, with_loss)
-                    if with_loss:
-                        critic_loss = loss
-                    critic_norm_sum += _clip_(critic.grad, max_norm)
-                    critic_steps += 1
-                    critic_step(critic.grad)
+                for grad_norm, update_norm in zip(step.critic_grad_norms, step.critic_update_norms, strict=True):
+                    norm_sums["critic_grad"] += grad_norm
+                    norm_sums["critic_update"] += update_norm
+                critic_steps += cfg.critic_steps
         return UpdateStats(
             actor_loss=actor_loss,
             critic_loss=critic_loss,
-            actor_grad_norm=actor_norm_sum / max(actor_steps, 1),
-            critic_grad_norm=critic_norm_sum / max(critic_steps, 1),
+            actor_grad_norm=norm_sums["actor_grad"] / max(actor_steps, 1),
+            critic_grad_norm=norm_sums["critic_grad"] / max(critic_steps, 1),
             advantage_std=advantage_std,
+            actor_update_norm=norm_sums["actor_update"] / max(actor_steps, 1),
+            critic_update_norm=norm_sums["critic_update"] / max(critic_steps, 1),
         )
 
 
@@ -455,30 +511,20 @@ class NumpyA2CStack(MinibatchMath):
 
     def _step_alone(self, index: int, x: NDArray[np.float32], taken: NDArray[np.intp], adv: NDArray[np.float32],
                     with_loss: bool, old_log_probs: NDArray[np.float32] | None, x_next: NDArray[np.float32],
-                    r: NDArray[np.float32], disc: NDArray[np.float32]) -> tuple[Any, Any, Any, Any]:
+                    r: NDArray[np.float32], disc: NDArray[np.float32],
+                    critic_target: NDArray[np.float32] | None) -> MinibatchResult:
         """:meth:`_minibatch_step` for one seed, through its own agent (whose networks and moments are views of
-        its rows): the agent's own operations, without stacking anything."""
-        agent, cfg = self.agents[index], self.config
+        its rows): the agent's own operations, without stacking anything; results as one-element lists."""
+        agent = self.agents[index]
         for name in ("actor", "critic"):
             opt = getattr(agent, f"{name}_optimizer")
             opt.steps, opt.lr = int(getattr(self, f"{name}_optimizer").steps[index]), \
                 float(getattr(self, f"{name}_optimizer").lr[index])
-        actor_loss = agent._actor_step_grad(x, taken, adv, with_loss, old_log_probs)
-        actor_norm = _clip_(agent.actor.grad, cfg.max_grad_norm)
-        agent.actor_optimizer.step(agent.actor.grad)
-        critic_loss: Any = 0.0
-        critic_norms = []
-        for critic_index in range(cfg.critic_steps):
-            td_target = r + disc * agent.critic.forward(x_next)[1]
-            last = critic_index == cfg.critic_steps - 1
-            loss = agent.critic_loss_and_grad(x, td_target, with_loss and last)
-            if last:
-                critic_loss = loss
-            critic_norms.append([_clip_(agent.critic.grad, cfg.max_grad_norm)])
-            agent.critic_optimizer.step(agent.critic.grad)
+        step = agent._minibatch_step(x, taken, adv, with_loss, old_log_probs, x_next, r, disc, critic_target)
         self.actor_optimizer.steps[index] = agent.actor_optimizer.steps
         self.critic_optimizer.steps[index] = agent.critic_optimizer.steps
-        return [actor_loss], [actor_norm], [critic_loss], critic_norms
+        return MinibatchResult([step.actor_loss], [step.actor_grad_norm], [step.actor_update_norm], [step.critic_loss],
+                               [[n] for n in step.critic_grad_norms], [[n] for n in step.critic_update_norms])
 
     def _rows(self, rows: list[int]) -> "NumpyA2CStack":
         """A stack of copies of ``rows`` (write it back with :meth:`_write_rows`); ``self`` if that is every row.
@@ -515,34 +561,11 @@ class NumpyA2CStack(MinibatchMath):
             getattr(self, name).params[rows] = getattr(sub, name).params
             mine.exp_avg[rows], mine.exp_avg_sq[rows], mine.steps[rows] = theirs.exp_avg, theirs.exp_avg_sq, theirs.steps
 
-    # -- one minibatch step of a group of seeds -------------------------------------------------------------------
-    def _minibatch_step(self, x: NDArray[np.float32], taken: NDArray[np.intp], adv: NDArray[np.float32],
-                        with_loss: bool, old_log_probs: NDArray[np.float32] | None, x_next: NDArray[np.float32],
-                        r: NDArray[np.float32], disc: NDArray[np.float32]) -> tuple[Any, Any, Any, Any]:
-        """One actor step and ``critic_steps`` critic steps for every seed of this stack, on ``x (S, B, obs_dim)``
-        and the matching rows; returns ``(actor losses, actor norms, critic losses, critic norm sums)``, ``(S,)``
-        each (losses ``nan`` unless ``with_loss``; the critic's norms one ``(S,)`` array per critic step, to be summed in
-        order), as :meth:`NumpyA2CAgent.update`'s inner loop computes them."""
-        cfg = self.config
-        max_norm = cfg.max_grad_norm
-        actor_loss = self._actor_step_grad(x, taken, adv, with_loss, old_log_probs)
-        actor_norm = _clip_stacked_(self.actor.grad, max_norm)
-        self.actor_optimizer.step(self.actor.grad)
-        critic_loss: Any = 0.0
-        critic_norms = []
-        for critic_index in range(cfg.critic_steps):
-            td_target = r + disc * self.critic.forward(x_next)[1]
-            last = critic_index == cfg.critic_steps - 1
-            loss = self.critic_loss_and_grad(x, td_target, with_loss and last)
-            if last:
-                critic_loss = loss
-            critic_norms.append(_clip_stacked_(self.critic.grad, max_norm))
-            self.critic_optimizer.step(self.critic.grad)
-        return actor_loss, actor_norm, critic_loss, critic_norms
-
-    def _stacked_advantages(self, episodes: dict[int, Episode]) -> dict[int, NDArray[np.float32]]:
-        """:meth:`A2CAgent.advantages` (GAE) of batches of one length, for every seed at once: the same operations
-        row by row as :func:`.returns.gae_advantages` (whose recursion runs here over seeds instead of one by one)."""
+    def _stacked_advantages(self, episodes: dict[int, Episode]
+                            ) -> tuple[dict[int, NDArray[np.float32]], dict[int, NDArray[np.float32]] | None]:
+        """:meth:`A2CAgent.advantages_and_critic_targets` (GAE) of batches of one length, for every seed at once: the
+        same operations row by row as :func:`.returns.gae_advantages` (whose recursion runs here over seeds instead of
+        one by one). Critic targets only for ``critic_target="lambda_return"`` (else ``None``)."""
         cfg = self.config
         lam = cast(float, cfg.advantage_lambda)
         some = next(iter(episodes.values()))
@@ -553,7 +576,8 @@ class NumpyA2CStack(MinibatchMath):
         for i, ep in episodes.items():
             obs[i], next_obs[i], rewards[i] = ep.obs, ep.next_obs, ep.rewards
             terminated[i], ends[i] = ep.terminated, ep.terminated | ep.truncated
-        values = self.critic.forward(obs)[1][..., 0].astype(np.float64)
+        values32 = self.critic.forward(obs)[1][..., 0]
+        values = values32.astype(np.float64)
         next_values = self.critic.forward(next_obs)[1][..., 0].astype(np.float64)
         not_done = 1.0 - terminated.astype(np.float64)
         deltas = rewards + cfg.gamma * not_done * next_values - values  # td_errors
@@ -564,9 +588,10 @@ class NumpyA2CStack(MinibatchMath):
             running = deltas[:, t] + cfg.gamma * lam * not_ended[:, t] * running
             adv64[:, t] = running
         adv = adv64.astype(np.float32)
+        targets = adv + values32 if cfg.critic_target == "lambda_return" else None
         if cfg.normalize_advantages:
             adv = (adv - adv.mean(axis=-1, keepdims=True)) / (adv.std(axis=-1, keepdims=True) + np.float32(1e-8))
-        return {i: adv[i] for i in episodes}
+        return {i: adv[i] for i in episodes}, None if targets is None else {i: targets[i] for i in episodes}
 
     # -- updates ----------------------------------------------------------------------------------------------
     def update(self, batches: Sequence[Episode | None]) -> list[UpdateStats | None]:
@@ -590,17 +615,24 @@ class NumpyA2CStack(MinibatchMath):
                 old = self.agents[i]._log_probs(ep.obs)[1].take(flat_actions)
             prepared[i] = (rewards32, discount, returns32, old)
         actor_norm_sum, critic_norm_sum = {i: 0.0 for i in seeds}, {i: 0.0 for i in seeds}
+        actor_update_sum, critic_update_sum = {i: 0.0 for i in seeds}, {i: 0.0 for i in seeds}
         actor_steps, critic_steps = dict.fromkeys(seeds, 0), dict.fromkeys(seeds, 0)
         actor_loss, critic_loss = dict.fromkeys(seeds, 0.0), dict.fromkeys(seeds, 0.0)
         advantage_std = dict.fromkeys(seeds, 0.0)
         last_pass = cfg.update_passes - 1
         most_minibatches = max((-(-ep.length // batch_size) for ep in episodes.values()), default=0)
         for pass_index in range(cfg.update_passes):
+            targets: dict[int, NDArray[np.float32]] | None = None
             if len({ep.length for ep in episodes.values()}) == 1 and cfg.advantage_lambda is not None:
-                adv = self._stacked_advantages(episodes)  # rollouts: one length, every seed at once
-            else:  # each seed's advantages by its own agent (its networks are views of its row)
+                adv, targets = self._stacked_advantages(episodes)  # rollouts: one length, every seed at once
+            elif cfg.critic_target == "td0":  # each seed's advantages by its own agent (its networks are views of its row)
                 adv = {i: self.agents[i].advantages(episodes[i], cast(NDArray[np.float32], prepared[i][2]))
                        for i in seeds}
+            else:
+                both = {i: self.agents[i].advantages_and_critic_targets(
+                    episodes[i], cast(NDArray[np.float32], prepared[i][2])) for i in seeds}
+                adv = {i: pair[0] for i, pair in both.items()}
+                targets = {i: cast(NDArray[np.float32], pair[1]) for i, pair in both.items()}
             if pass_index == 0:
                 for i in seeds:
                     advantage_std[i] = float(adv[i].astype(np.float64).std())
@@ -623,27 +655,34 @@ class NumpyA2CStack(MinibatchMath):
                         np.stack([cast(NDArray[np.float32], prepared[i][3])[start:stop] for i in rows])
                     taken = (np.arange(len(rows))[:, None] * size + np.arange(size)) * n_actions + \
                         np.stack([episodes[i].actions[start:stop] for i in rows])
+                    target = None if targets is None else np.stack([targets[i][start:stop] for i in rows])[..., None]
                     if len(rows) == 1:
                         i = rows[0]
-                        losses = self._step_alone(i, x[0], taken[0], a[0], with_loss, None if old is None else old[0],
-                                                  x_next[0], r[0], disc[0])
+                        step = self._step_alone(i, x[0], taken[0], a[0], with_loss, None if old is None else old[0],
+                                                x_next[0], r[0], disc[0], None if target is None else target[0])
                     else:
                         sub = self._rows(rows)
-                        losses = sub._minibatch_step(x, taken, a, with_loss, old, x_next, r, disc)
+                        step = sub._minibatch_step(x, taken, a, with_loss, old, x_next, r, disc, target)
                         self._write_rows(sub, rows)
                     for k, i in enumerate(rows):
                         if final[i]:
-                            actor_loss[i], critic_loss[i] = float(losses[0][k]), \
-                                float(losses[2][k]) if cfg.critic_steps else 0.0
-                        actor_norm_sum[i] += float(losses[1][k])
+                            actor_loss[i], critic_loss[i] = float(step.actor_loss[k]), \
+                                float(step.critic_loss[k]) if cfg.critic_steps else 0.0
+                        actor_norm_sum[i] += float(step.actor_grad_norm[k])
+                        actor_update_sum[i] += float(step.actor_update_norm[k])
                         actor_steps[i] += 1
-                        for norms in losses[3]:  # one at a time, as the agent sums them
-                            critic_norm_sum[i] += float(norms[k])
+                        # one at a time, as the agent sums them
+                        for grad_norms, update_norms in zip(step.critic_grad_norms, step.critic_update_norms,
+                                                            strict=True):
+                            critic_norm_sum[i] += float(grad_norms[k])
+                            critic_update_sum[i] += float(update_norms[k])
                         critic_steps[i] += cfg.critic_steps
         out: list[UpdateStats | None] = [None] * len(batches)
         for i in seeds:
             out[i] = UpdateStats(actor_loss=actor_loss[i], critic_loss=critic_loss[i],
                                  actor_grad_norm=actor_norm_sum[i] / max(actor_steps[i], 1),
                                  critic_grad_norm=critic_norm_sum[i] / max(critic_steps[i], 1),
-                                 advantage_std=advantage_std[i])
+                                 advantage_std=advantage_std[i],
+                                 actor_update_norm=actor_update_sum[i] / max(actor_steps[i], 1),
+                                 critic_update_norm=critic_update_sum[i] / max(critic_steps[i], 1))
         return out

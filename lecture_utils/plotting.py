@@ -105,6 +105,8 @@ METRIC_LABELS = {
     "advantage_std": "advantage spread (std, reward units)",
     "actor_grad_norm": "actor gradient norm (L2)",
     "critic_grad_norm": "critic gradient norm (L2)",
+    "actor_update_norm": "actor parameter change per Adam step (L2)",
+    "critic_update_norm": "critic parameter change per Adam step (L2)",
 }
 
 

@@ -25,6 +25,15 @@ def _grad_norm(module: torch.nn.Module) -> float:
     return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
 
 
+def step_and_measure(optimizer: torch.optim.Optimizer, module: torch.nn.Module) -> float:
+    """``optimizer.step()``, and the global L2 norm of the change it made to ``module``'s parameters."""
+    before = [p.detach().clone() for p in module.parameters()]
+    optimizer.step()
+    with torch.no_grad():
+        changes = [(p.detach() - b).norm() for p, b in zip(module.parameters(), before, strict=True)]
+    return float(torch.linalg.vector_norm(torch.stack(changes))) if changes else 0.0
+
+
 class TorchA2CAgent(A2CAgent):
     """A2C with ``nn.Sequential`` networks, autograd and one Adam per network."""
 
@@ -68,6 +77,8 @@ class TorchA2CAgent(A2CAgent):
         not_done = 1.0 - torch.as_tensor(episode.terminated, dtype=torch.float32)
         actor_norms: list[float] = []
         critic_norms: list[float] = []
+        actor_updates: list[float] = []
+        critic_updates: list[float] = []
         advantage_std = 0.0
         actor_loss = critic_loss = torch.zeros(())
         old_log_probs = None
@@ -76,7 +87,11 @@ class TorchA2CAgent(A2CAgent):
             with torch.no_grad():
                 old_log_probs = torch.log_softmax(self.actor[:-1](obs), dim=-1).gather(1, act[:, None]).squeeze(-1)
         for pass_index in range(cfg.update_passes):
-            adv_array = self.advantages(episode, returns)
+            if cfg.critic_target == "td0":
+                adv_array, targets = self.advantages(episode, returns), None
+            else:
+                adv_array, target_array = self.advantages_and_critic_targets(episode, returns)
+                targets = torch.as_tensor(target_array)[:, None]
             if pass_index == 0:
                 advantage_std = float(adv_array.astype(np.float64).std())
             adv = torch.as_tensor(adv_array)
@@ -105,22 +120,28 @@ class TorchA2CAgent(A2CAgent):
                 actor_norms.append(_grad_norm(self.actor))
                 if cfg.max_grad_norm is not None:
                     torch.nn.utils.clip_grad_norm_(self.actor.parameters(), cfg.max_grad_norm)
-                self.actor_optimizer.step()
-                # Critic: regress V(s_t) on the TD(0) target r_t + gamma (1 - terminated) V(s_{t+1}), target fixed.
+                actor_updates.append(step_and_measure(self.actor_optimizer, self.actor))
+                # Critic: regress V(s_t) on its target, held fixed: the TD(0) target r_t + gamma (1 - terminated)
+                # V(s_{t+1}) with the current critic, or this pass's lambda-return.
                 for _ in range(cfg.critic_steps):
-                    with torch.no_grad():
-                        td_target = reward[batch, None] + cfg.gamma * not_done[batch, None] * self.critic(next_obs[batch])
-                    critic_loss = F.mse_loss(self.critic(obs[batch]), td_target)
+                    if targets is None:
+                        with torch.no_grad():
+                            target = reward[batch, None] + cfg.gamma * not_done[batch, None] * self.critic(next_obs[batch])
+                    else:
+                        target = targets[batch]
+                    critic_loss = F.mse_loss(self.critic(obs[batch]), target)
                     self.critic_optimizer.zero_grad()
                     critic_loss.backward()
                     critic_norms.append(_grad_norm(self.critic))
                     if cfg.max_grad_norm is not None:
                         torch.nn.utils.clip_grad_norm_(self.critic.parameters(), cfg.max_grad_norm)
-                    self.critic_optimizer.step()
+                    critic_updates.append(step_and_measure(self.critic_optimizer, self.critic))
         return UpdateStats(
             actor_loss=float(actor_loss.detach()),
             critic_loss=float(critic_loss.detach()),
             actor_grad_norm=float(np.mean(actor_norms)) if actor_norms else 0.0,
             critic_grad_norm=float(np.mean(critic_norms)) if critic_norms else 0.0,
             advantage_std=advantage_std,
+            actor_update_norm=float(np.mean(actor_updates)) if actor_updates else 0.0,
+            critic_update_norm=float(np.mean(critic_updates)) if critic_updates else 0.0,
         )

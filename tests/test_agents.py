@@ -5,6 +5,7 @@ import torch
 
 from lecture_utils import A2CConfig, Episode, NumpyA2CAgent, TorchA2CAgent, make_env, rollout_episode, sample_action
 from lecture_utils.numpy_agent import FlatMLP
+from lecture_utils.returns import discounted_returns, gae_advantages
 
 from .helpers import import_seed_policy
 
@@ -105,7 +106,10 @@ def test_hand_written_gradients_match_autograd(entropy_coef):
                                           entropy_coef=0.01, max_grad_norm=0.5),
                                      dict(ratio_clip=0.2, stable_log_prob=True),
                                      dict(ratio_clip=0.1, stable_log_prob=True, normalize_advantages=True,
-                                          gae_lambda=0.95, entropy_coef=0.01, max_grad_norm=0.5, update_passes=8)])
+                                          gae_lambda=0.95, entropy_coef=0.01, max_grad_norm=0.5, update_passes=8),
+                                     dict(critic_target="lambda_return"),
+                                     dict(critic_target="lambda_return", gae_lambda=0.9, normalize_advantages=True,
+                                          max_grad_norm=0.5)])
 def test_options_agree_between_implementations(options):
     config = A2CConfig(**options)
     env = make_env(seed=4)
@@ -117,6 +121,67 @@ def test_options_agree_between_implementations(options):
     assert s_fast.actor_grad_norm == pytest.approx(s_ref.actor_grad_norm, rel=1e-4)
     assert s_fast.critic_grad_norm == pytest.approx(s_ref.critic_grad_norm, rel=1e-4)
     assert s_fast.advantage_std == pytest.approx(s_ref.advantage_std, rel=1e-4)
+    assert s_fast.actor_update_norm == pytest.approx(s_ref.actor_update_norm, rel=1e-3)
+    assert s_fast.critic_update_norm == pytest.approx(s_ref.critic_update_norm, rel=1e-3)
+
+
+@pytest.mark.parametrize("agent_cls", [NumpyA2CAgent, TorchA2CAgent])
+@pytest.mark.parametrize("critic_steps", [1, 3])
+def test_update_norms_are_the_parameter_changes(agent_cls, critic_steps):
+    """One pass, one minibatch: the reported update norms are how far each network's parameters moved, and Adam's
+    first step moves each parameter by about lr whatever the gradient's size."""
+    config = A2CConfig(update_passes=1, batch_size=10_000, critic_steps=critic_steps)
+    episode = rollout_episode(make_env(seed=2), TorchA2CAgent(config, 4, 2, 2).act)
+    agent = agent_cls(config, 4, 2, 2)
+    before = agent.get_weights()
+    stats = agent.update(episode)
+    after = agent.get_weights()
+
+    def moved(prefix):
+        return float(np.sqrt(sum(np.sum((after[k].astype(np.float64) - before[k]) ** 2) for k in after
+                                 if k.startswith(prefix))))
+    assert stats.actor_update_norm == pytest.approx(moved("actor."), rel=1e-3)
+    # Adam's first step is lr * g / (|g| + eps): about lr for every parameter whose gradient is not zero.
+    n_moved = sum(int(np.sum(after[k] != before[k])) for k in after if k.startswith("actor."))
+    assert stats.actor_update_norm == pytest.approx(config.actor_lr * np.sqrt(n_moved), rel=0.02)
+    if critic_steps == 1:
+        assert stats.critic_update_norm == pytest.approx(moved("critic."), rel=1e-3)
+    else:  # the mean of several steps' norms is at least the straight-line distance divided by the number of steps
+        assert stats.critic_update_norm >= moved("critic.") / critic_steps * (1 - 1e-6)
+
+
+def test_lambda_return_targets_are_advantage_plus_value():
+    """critic_target="lambda_return": with GAE the targets are A^GAE + V(s) (before normalisation); with the seed's
+    Monte Carlo advantage they are G_t; TD(0) (the seed) has none."""
+    env = make_env(seed=6)
+    episode = rollout_episode(env, TorchA2CAgent(A2CConfig(), 4, 2, 6).act)
+    returns = discounted_returns(episode.rewards, 0.99).astype(np.float32)
+    agent = NumpyA2CAgent(A2CConfig(critic_target="lambda_return", gae_lambda=0.8, normalize_advantages=True), 4, 2, 6)
+    adv, targets = agent.advantages_and_critic_targets(episode, returns)
+    raw = gae_advantages(episode.rewards, agent.values(episode.obs), agent.values(episode.next_obs),
+                         episode.terminated, 0.99, 0.8, episode_ends=episode.terminated | episode.truncated)
+    np.testing.assert_allclose(targets, raw + agent.values(episode.obs), rtol=1e-5, atol=1e-5)
+    assert abs(float(adv.mean())) < 1e-5 and not np.allclose(targets - agent.values(episode.obs), adv)
+    mc = NumpyA2CAgent(A2CConfig(critic_target="lambda_return"), 4, 2, 6)
+    np.testing.assert_array_equal(mc.advantages_and_critic_targets(episode, returns)[1], returns)
+    assert NumpyA2CAgent(A2CConfig(), 4, 2, 6).advantages_and_critic_targets(episode, returns)[1] is None
+
+
+def test_lambda_return_critic_regresses_on_the_fixed_targets():
+    """One critic step with the lambda-return target is a step on mean((V - G^lambda)^2) with G^lambda fixed: its
+    gradient matches autograd's on that loss (no bootstrapped V(s') inside)."""
+    config = A2CConfig(critic_target="lambda_return", gae_lambda=0.9, update_passes=1, batch_size=10_000,
+                       critic_steps=1)
+    episode = rollout_episode(make_env(seed=8), TorchA2CAgent(config, 4, 2, 8).act)
+    returns = discounted_returns(episode.rewards, 0.99).astype(np.float32)
+    agent = NumpyA2CAgent(config, 4, 2, 8)
+    _, targets = agent.advantages_and_critic_targets(episode, returns)
+    ref = TorchA2CAgent(config, 4, 2, 8)
+    loss = torch.nn.functional.mse_loss(ref.critic(torch.as_tensor(episode.obs)), torch.as_tensor(targets)[:, None])
+    loss.backward()
+    agent.update(episode)
+    expected = torch.cat([p.grad.flatten() for p in ref.critic.parameters()]).numpy()
+    np.testing.assert_allclose(agent.critic.grad, expected, rtol=1e-4, atol=1e-6)
 
 
 def test_clipping_bounds_the_gradient_norm():

@@ -12,7 +12,7 @@ from pathlib import Path
 from lecture_utils.cli import main
 
 COLUMNS = ["episode", "return", "length", "actor_loss", "critic_loss", "entropy", "actor_grad_norm",
-           "critic_grad_norm"]
+           "critic_grad_norm", "actor_update_norm", "critic_update_norm"]
 
 
 def test_train_writes_csv_and_score(tmp_path, capsys):

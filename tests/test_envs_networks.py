@@ -74,7 +74,7 @@ def test_build_networks_leaves_global_rng_alone():
 @pytest.mark.parametrize("field, value", [("episodes", -1), ("episodes", 2.5), ("gamma", 0.0), ("gamma", 1.01),
                                           ("actor_lr", "abc"), ("entropy_coef", -0.1), ("max_grad_norm", 0.0),
                                           ("gae_lambda", 1.5), ("implementation", "jax"), ("batch_size", 0),
-                                          ("ratio_clip", 0.0), ("ratio_clip", 1.0)])
+                                          ("ratio_clip", 0.0), ("ratio_clip", 1.0), ("critic_target", "td1")])
 def test_config_rejects_bad_values_naming_the_option(field, value):
     with pytest.raises(ConfigError, match="--" + field.replace("_", "-")):
         A2CConfig(**{field: value})

@@ -21,6 +21,12 @@ CONFIGS = {
                                               entropy_coef=0.02, critic_steps=3),
     "rollouts, step budget": A2CConfig(episodes=10_000, num_envs=2, rollout_steps=8, max_steps=2000,
                                        lr_schedule="linear"),
+    "lambda-return critic, episodic": A2CConfig(episodes=30, critic_target="lambda_return", gae_lambda=0.9,
+                                                batch_size=16),
+    "lambda-return critic, rollouts": A2CConfig(episodes=40, num_envs=4, rollout_steps=16, gae_lambda=0.95,
+                                                update_passes=3, batch_size=16, ratio_clip=0.2, stable_log_prob=True,
+                                                normalize_advantages=True, max_grad_norm=0.5,
+                                                critic_target="lambda_return"),
 }
 
 
