@@ -140,10 +140,10 @@ def _git_commit() -> str:
 def write_dataset(name: str, table: pd.DataFrame, *, description: str, configs: Mapping[str, A2CConfig],
                   seeds: Sequence[int], command: str, extra: Mapping[str, Any] | None = None,
                   data_dir: Path | None = None, float_format: str = FLOAT_FORMAT,
-                  trainer: str = "lecture_utils.lockstep.train_seeds") -> Path:
+                  trainer: str | Mapping[str, str] = "lecture_utils.lockstep.train_seeds") -> Path:
     """Write ``data/<name>.csv.gz`` and its sidecar ``data/<name>.json``, each atomically (table first).
 
-    ``trainer`` names the function that trained the runs (recorded in the sidecar)."""
+    ``trainer`` names the function that trained the runs, or one per configuration (recorded in the sidecar)."""
     payload = encode_table(table, float_format)
     path = table_path(name, data_dir)
     atomic_write_bytes(path, payload)
@@ -164,7 +164,7 @@ def write_dataset(name: str, table: pd.DataFrame, *, description: str, configs: 
         "cpu_path": cpu_path(),
         "git_commit": _git_commit(),
         # Which trainer made the runs (lockstep blocks give each seed the table train(config, seed) gives).
-        "trainer": trainer,
+        "trainer": trainer if isinstance(trainer, str) else dict(trainer),
         "date": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         **(dict(extra) if extra else {}),
     }

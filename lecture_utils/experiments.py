@@ -25,13 +25,17 @@ from .config import A2CConfig
 from .cpu_path import BASELINE_PATH, cpu_path_key
 from .datasets import DATA_DIR, DECODE_ERRORS, code_fingerprint, decode_table, encode_table, load_dataset, write_dataset
 from .errors import ConfigError
-from .sweep import RunSpec, run_sweep, tidy
+from .sweep import RunSpec, block_trainer, run_sweep, tidy
 from .history import EPISODE_COLUMNS
 from .snapshot_sets import SNAPSHOT_SETS, run_snapshot_set
+from .recipes import (ABLATION_FIXES, ABLATION_STEPS, CANONICAL_BASE_RUNG, CANONICAL_ROLLOUT_STEPS, FRESH_SEED_RUNGS,
+                      CRITIC_TARGET_SEEDS, FRESH_SEEDS, PPO_STYLE_FROM, RECOMMENDED_CONFIG, RUNG_DISPLAY_NAMES, ablation_ladder,
+                      canonical_a2c)
 
 __all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "GAE_LAMBDAS", "ABLATION_STEPS", "ablation_ladder",
            "ABLATION_FIXES", "RECOMMENDED_CONFIG", "FRESH_SEEDS", "FRESH_SEED_RUNGS", "CANONICAL_BASE_RUNG",
-           "CANONICAL_ROLLOUT_STEPS", "canonical_a2c", "PPO_STYLE_FROM", "RUNG_DISPLAY_NAMES", "get_experiment", "run_experiment",
+           "CANONICAL_ROLLOUT_STEPS", "canonical_a2c", "CRITIC_TARGET_SEEDS", "PPO_STYLE_FROM", "RUNG_DISPLAY_NAMES",
+           "get_experiment", "run_experiment",
            "load_experiment", "experiment_names", "make_data_set", "check_data_set_name", "describe_data_set"]
 
 #: Entropy-bonus coefficients of the entropy sweep (0 is the seed).
@@ -64,82 +68,6 @@ class Experiment:
 
 #: GAE lambdas of the GAE sweep (the seed's Monte Carlo advantage is the extra config "MC (seed)").
 GAE_LAMBDAS = (0.0, 0.5, 0.9, 0.95, 0.99)
-#: Environment-step budget of every rung of the ablation.
-ABLATION_STEPS = 300_000
-
-
-#: The ablation's rungs in order: a name and what that rung changes from the one below it. Each rung keeps every
-#: change below it. The last rung takes one fix back out: with PPO's ratio clip holding the policy near the one
-#: that collected the data, the entropy bonus is no longer needed against collapse, and its push towards a
-#: 50/50 policy makes the 500-step episodes fail now and then.
-ABLATION_FIXES: tuple[tuple[str, dict[str, object]], ...] = (
-    ("seed", {}),
-    ("+entropy", dict(entropy_coef=0.01)),
-    ("+gae", dict(gae_lambda=0.95)),
-    ("+clip", dict(max_grad_norm=0.5)),
-    ("+lr decay", dict(lr_schedule="linear")),
-    ("+log-softmax", dict(stable_log_prob=True)),
-    ("+adv norm", dict(normalize_advantages=True)),
-    ("+8 envs", dict(num_envs=8, rollout_steps=32)),
-    ("+ratio clip", dict(ratio_clip=0.2)),
-    ("-entropy", dict(entropy_coef=0.0)),
-)
-
-
-def ablation_ladder(max_steps: int = ABLATION_STEPS) -> dict[str, A2CConfig]:
-    """The seed, then one change at a time (cumulative, :data:`ABLATION_FIXES`); the last rung is the package's
-    recommended A2C.
-
-    Every rung trains for the same number of environment steps (``max_steps``; ``episodes`` is no limit here).
-    """
-    config = A2CConfig(episodes=1_000_000, max_steps=max_steps)
-    ladder = {}
-    for name, change in ABLATION_FIXES:
-        config = config.replace(**change)
-        ladder[name] = config
-    return ladder
-
-
-#: The package's recommended A2C: the top rung of the ladder. Every fix the seed's walk-through names (GAE, gradient
-#: clipping, LR decay, log-softmax, advantage normalisation, 8 environments stepped with ``gymnasium.make_vec`` and
-#: 32-step rollouts), plus PPO's ratio clip (0.2), and no entropy bonus. It was chosen on seeds 200-259, used by no
-#: data set; ``ablation`` (seeds 0-9) and ``recommended_fresh_seeds`` (seeds 10-49) measure it. Lecture 07 prints
-#: the solve counts with their intervals and checks them.
-RECOMMENDED_CONFIG = list(ablation_ladder().values())[-1]
-#: The rungs that ``recommended_fresh_seeds`` trains on fresh seeds: the previous recommendation (``+8 envs``),
-#: the ratio clip added, and the entropy bonus removed.
-FRESH_SEED_RUNGS = ("+8 envs", "+ratio clip", "-entropy")
-#: Seeds of ``recommended_fresh_seeds``: disjoint from the ablation's seeds 0-9.
-FRESH_SEEDS = tuple(range(10, 50))
-
-#: The first rung that is PPO in all but name: from ``+ratio clip`` on, several passes of minibatch steps over each
-#: rollout are held near the collecting policy by PPO's clipped ratio (Schulman et al. 2017), with GAE, advantage
-#: normalisation, gradient clipping, a linear LR decay and several environments: PPO-clip as Huang et al. (2022)
-#: describe it. The rungs below it take several passes *without* a trust region: neither canonical A2C (one step per
-#: rollout) nor PPO.
-PPO_STYLE_FROM = "+ratio clip"
-#: How lecture 07 and the README name the stored rungs (the data sets keep their names): the rungs from
-#: :data:`PPO_STYLE_FROM` on are PPO-style.
-RUNG_DISPLAY_NAMES = {"+ratio clip": "+ratio clip (PPO-style)", "-entropy": "-entropy (PPO-style)"}
-#: The rung whose options the canonical A2C keeps (GAE 0.95, gradient clipping 0.5, LR decay, log-softmax, advantage
-#: normalisation, entropy bonus 0.01, 8 environments), taking one gradient step per rollout instead of 5 passes of
-#: minibatches.
-CANONICAL_BASE_RUNG = "+8 envs"
-#: Rollout lengths of ``a2c_canonical``: 5 (Mnih et al. 2016's t_max, Stable-Baselines3's n_steps) and 32 (the
-#: ladder's rollouts, so that the only change from ``+8 envs`` is one gradient step instead of 40).
-CANONICAL_ROLLOUT_STEPS = (5, 32)
-
-
-def canonical_a2c(rollout_steps: int, max_steps: int = ABLATION_STEPS) -> A2CConfig:
-    """Canonical A2C (the synchronous form of Mnih et al. 2016's A3C; Stable-Baselines3's ``A2C``): the ladder's
-    ``+8 envs`` rung with one actor step and one critic step per rollout of ``8 * rollout_steps`` transitions
-    (``update_passes=1``, the whole rollout as one batch, ``critic_steps=1``), no ratio clip. Still Adam, not
-    RMSprop, and the critic's target is the TD(0) one of every config here, not the n-step return."""
-    base = ablation_ladder(max_steps)[CANONICAL_BASE_RUNG]
-    return base.replace(rollout_steps=rollout_steps, update_passes=1, batch_size=base.num_envs * rollout_steps,
-                        critic_steps=1)
-
-
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
     for e in [
@@ -199,6 +127,20 @@ EXPERIMENTS: dict[str, Experiment] = {
                         f"8 x {' and 8 x '.join(map(str, CANONICAL_ROLLOUT_STEPS))} steps; {ABLATION_STEPS} "
                         "environment steps each, the ablation's 10 seeds.",
             configs={f"A2C 8x{n}, 1 step": canonical_a2c(n) for n in CANONICAL_ROLLOUT_STEPS},
+            drop=SWEEP_DROP,
+        ),
+        Experiment(
+            name="critic_targets",
+            description="The critic's regression target, TD(0) (the seed's, every config's default) against the "
+                        "lambda-return A^GAE + V (critic_target='lambda_return', as CleanRL and Stable-Baselines3 "
+                        "use), on the recommended recipe and on canonical A2C (8 x 5-step rollouts, one step per "
+                        f"rollout); {ABLATION_STEPS} environment steps each, {len(CRITIC_TARGET_SEEDS)} seeds "
+                        f"{CRITIC_TARGET_SEEDS[0]}-{CRITIC_TARGET_SEEDS[-1]} that no other data set uses.",
+            configs={"recipe, TD(0)": RECOMMENDED_CONFIG,
+                     "recipe, lambda-return": RECOMMENDED_CONFIG.replace(critic_target="lambda_return"),
+                     "A2C 8x5, TD(0)": canonical_a2c(5),
+                     "A2C 8x5, lambda-return": canonical_a2c(5).replace(critic_target="lambda_return")},
+            seeds=CRITIC_TARGET_SEEDS,
             drop=SWEEP_DROP,
         ),
         Experiment(
@@ -297,7 +239,8 @@ def run_experiment(name: str, n_jobs: int = -1, force: bool = False, progress: b
     table = tidy(frames, experiment.configs).drop(columns=list(experiment.drop))
     command = f"python -m lecture_utils experiments {name}"
     path = write_dataset(name, table, description=experiment.description, configs=experiment.configs, seeds=seeds,
-                         command=command, data_dir=data_dir)
+                         command=command, data_dir=data_dir,
+                         trainer={n: block_trainer(c) for n, c in experiment.configs.items()})
     if progress:
         print(f"{name}: {len(table)} rows, {len(experiment.configs)} config(s) x {len(seeds)} seeds -> {path} "
               f"({time.perf_counter() - start:.0f} s)")

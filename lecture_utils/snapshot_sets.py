@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .config import A2CConfig
+from .recipes import RECOMMENDED_CONFIG
 from .datasets import load_dataset, rebuild_command, write_dataset
 from .snapshots import Snapshot, train_with_snapshots
 from .errors import DataError
@@ -44,6 +45,9 @@ class SnapshotRun:
     config: A2CConfig
     seed: int
     episodes: tuple[int, ...]
+    keep_final: bool = False
+    """Also keep the weights at the end of training, and train on ``config``'s own budget (a step budget ends at
+    an episode count not known in advance); otherwise training stops at ``max(episodes)``."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,9 @@ SNAPSHOT_SETS: dict[str, SnapshotSet] = {
             description="Weights of the trained agents the lectures study, all of the seed's A2C: seed 1 after 50 "
                         "and 100 episodes (lectures 02a, 02b and 06), seed 8 after 300 episodes (lecture 03), seed 3 every "
                         "25 episodes to 300 (lectures 04a and 04b), seed 0 after 100, 165 and 465 episodes (lecture 07), and "
-                        "with entropy bonus 0.1 on seed 3 every 25 episodes to 300 (lecture 05).",
+                        "with entropy bonus 0.1 on seed 3 every 25 episodes to 300 (lecture 05); and the recommended "
+                        "recipe on seed 32 (one of recommended_fresh_seeds) after 600 episodes and at the end of its "
+                        "300,000 steps (lecture 07).",
             runs={
                 "02 seed 1": SnapshotRun(A2CConfig(), seed=1, episodes=(50, 100)),
                 "03 seed 8": SnapshotRun(A2CConfig(), seed=8, episodes=(300,)),
@@ -71,6 +77,7 @@ SNAPSHOT_SETS: dict[str, SnapshotSet] = {
                 "05 beta=0.1 seed 3": SnapshotRun(A2CConfig(entropy_coef=0.1), seed=3,
                                                   episodes=tuple(range(25, 301, 25))),
                 "07 seed 0": SnapshotRun(A2CConfig(), seed=0, episodes=(100, 165, 465)),
+                "07 recipe seed 32": SnapshotRun(RECOMMENDED_CONFIG, seed=32, episodes=(600,), keep_final=True),
             },
         ),
     ]
@@ -80,9 +87,13 @@ SNAPSHOT_SETS: dict[str, SnapshotSet] = {
 def _snapshots_of(run: SnapshotRun) -> list[Snapshot]:
     """Train ``run`` once, in chunks whose ends fall on every requested episode count, and keep those weights."""
     every = reduce(math.gcd, run.episodes)
-    _, snapshots = train_with_snapshots(run.config.replace(episodes=max(run.episodes)), seed=run.seed, every=every)
+    config = run.config if run.keep_final else run.config.replace(episodes=max(run.episodes))
+    _, snapshots = train_with_snapshots(config, seed=run.seed, every=every)
     wanted = set(run.episodes)
-    return [snap for snap in snapshots if snap.episodes in wanted]
+    kept = [snap for snap in snapshots if snap.episodes in wanted]
+    if run.keep_final and snapshots[-1].episodes not in wanted:
+        kept.append(snapshots[-1])
+    return kept
 
 
 def _table(name: str, run: SnapshotRun, snapshots: list[Snapshot]) -> pd.DataFrame:
@@ -101,7 +112,7 @@ def run_snapshot_set(name: str, data_dir: Path | None = None, progress: bool = T
     tables = [_table(run_name, run, _snapshots_of(run)) for run_name, run in snapshot_set.runs.items()]
     table = pd.concat(tables, ignore_index=True)
     configs = {run_name: run.config for run_name, run in snapshot_set.runs.items()}
-    extra = {"runs": {run_name: {"seed": run.seed, "episodes": list(run.episodes)}
+    extra = {"runs": {run_name: {"seed": run.seed, "episodes": list(run.episodes), "keep_final": run.keep_final}
                       for run_name, run in snapshot_set.runs.items()},
              "float_format": WEIGHT_FLOAT_FORMAT}
     path = write_dataset(name, table, description=snapshot_set.description, configs=configs,
@@ -109,13 +120,13 @@ def run_snapshot_set(name: str, data_dir: Path | None = None, progress: bool = T
                          command=f"python -m lecture_utils experiments {name}", extra=extra, data_dir=data_dir,
                          float_format=WEIGHT_FLOAT_FORMAT, trainer="lecture_utils.snapshots.train_with_snapshots")
     if progress:
-        print(f"{name}: {len(table)} weights of {sum(len(r.episodes) for r in snapshot_set.runs.values())} "
-              f"snapshots -> {path}")
+        print(f"{name}: {len(table)} weights of {table.groupby(['run', 'episodes']).ngroups} snapshots -> {path}")
     return path
 
 
 def load_snapshots(run: str, name: str = "lecture_snapshots", data_dir: Path | None = None) -> list[Snapshot]:
-    """The stored snapshots of ``run`` (a key of the set's ``runs``), in order of ``episodes``.
+    """The stored snapshots of ``run`` (a key of the set's ``runs``), in order of ``episodes`` (with ``keep_final``,
+    the one at the end of training last).
 
     Each :class:`Snapshot` holds float32 weights keyed as :meth:`A2CAgent.get_weights`, with the network's shapes.
     Raises :class:`DataError` naming ``make data <name>`` if the file is missing, damaged, made with other settings,
@@ -129,8 +140,11 @@ def load_snapshots(run: str, name: str = "lecture_snapshots", data_dir: Path | N
                          required_columns=COLUMNS, data_dir=data_dir)
     rows = table[table["run"] == run]
     shapes = {k: v.shape for k, v in make_agent(spec.config, 4, 2, spec.seed).get_weights().items()}
+    counts = list(spec.episodes)
+    if spec.keep_final and len(rows) and int(rows["episodes"].max()) not in counts:
+        counts.append(int(rows["episodes"].max()))  # the end of training, wherever its budget ended it
     snapshots = []
-    for episodes in spec.episodes:
+    for episodes in counts:
         at = rows[rows["episodes"] == episodes]
         weights = {}
         for tensor, shape in shapes.items():

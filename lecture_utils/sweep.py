@@ -7,9 +7,10 @@ worker). The same call runs on a cluster through any joblib backend, e.g. Dask::
     client = Client("tcp://scheduler:8786")          # an existing Dask cluster
     frame = run_sweep(configs, seeds, backend="dask")
 
-Each task is a *block* of seeds of one configuration, trained together by :func:`.lockstep.train_seeds` (one
-process steps them in lockstep). Results do not depend on the backend, the number of workers or the blocks: every
-run is seeded by its own seed alone, and seed ``s`` of a block gives exactly ``train(config, seed=s)``'s table.
+Each task is a *block* of seeds of one configuration, trained in one process: rollout configurations by
+:func:`.lockstep.train_seeds` (the seeds step in lockstep), episodic ones seed by seed (:func:`block_trainer`).
+Results do not depend on the backend, the number of workers or the blocks: every run is seeded by its own seed
+alone, and seed ``s`` of a block gives exactly ``train(config, seed=s)``'s table.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import pandas as pd
 
 from .config import A2CConfig
 
-__all__ = ["RunSpec", "run_one", "run_block", "run_sweep", "seed_blocks", "sweep_specs", "varying_fields"]
+__all__ = ["RunSpec", "run_one", "run_block", "block_trainer", "run_sweep", "seed_blocks", "sweep_specs", "varying_fields"]
 
 
 @dataclass(frozen=True)
@@ -57,14 +58,31 @@ def sweep_specs(configs: Mapping[str, A2CConfig], seeds: Iterable[int]) -> list[
     return [RunSpec(name, config, int(seed)) for name, config in configs.items() for seed in seeds]
 
 
+#: Which function trains a block of each kind of configuration (:func:`block_trainer`).
+LOCKSTEP_TRAINER = "lecture_utils.lockstep.train_seeds"
+SEED_BY_SEED_TRAINER = "lecture_utils.trainer.train"
+
+
+def block_trainer(config: A2CConfig) -> str:
+    """The trainer :func:`run_block` uses for ``config``: the lockstep trainer for rollout configurations, where
+    stepping the seeds together pays (every seed updates at every rollout); ``train`` seed by seed for episodic
+    ones, where seeds that wait for each other's episodes to end cost more than stepping together saves (measured
+    by ``benchmarks/lockstep_bench.py``). Either gives each seed exactly ``train(config, seed)``'s table."""
+    return LOCKSTEP_TRAINER if config.rollout_steps is not None else SEED_BY_SEED_TRAINER
+
+
 def run_block(specs: Sequence[RunSpec]) -> list[tuple[RunSpec, pd.DataFrame]]:
-    """Train a block of runs of one configuration together (:func:`.lockstep.train_seeds`); each run's table as
-    :func:`run_one` gives it."""
+    """Train a block of runs of one configuration in one process, with :func:`block_trainer`'s choice; each run's
+    table as :func:`run_one` gives it."""
     _single_thread()
     from .lockstep import train_seeds
+    from .trainer import train
 
     config = specs[0].config
-    results = train_seeds(config, [s.seed for s in specs])
+    if block_trainer(config) == LOCKSTEP_TRAINER:
+        results = train_seeds(config, [s.seed for s in specs])
+    else:
+        results = [train(config, seed=s.seed) for s in specs]
     out = []
     for spec, result in zip(specs, results, strict=True):
         history = result.history

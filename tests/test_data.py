@@ -98,7 +98,7 @@ def test_snapshot_set_round_trips_float32_exactly(tmp_path, monkeypatch):
     monkeypatch.setitem(SNAPSHOT_SETS, "lecture_snapshots", tiny)
     path = run_snapshot_set("lecture_snapshots", data_dir=tmp_path, progress=False)
     sidecar = json.loads((tmp_path / "lecture_snapshots.json").read_text())
-    assert sidecar["runs"] == {"a": {"seed": 5, "episodes": [2, 4]}} and "cpu_path" in sidecar
+    assert sidecar["runs"] == {"a": {"seed": 5, "episodes": [2, 4], "keep_final": False}} and "cpu_path" in sidecar
     loaded = load_snapshots("a", data_dir=tmp_path)
     expected = _snapshots_of(tiny.runs["a"])
     assert [s.episodes for s in loaded] == [2, 4]
@@ -327,3 +327,18 @@ def test_loading_data_made_by_other_code_says_so_in_one_line(data_copy, capsys):
     load_experiment("a2c_seed_config", data_dir=data_copy)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "other training code" in err and "make data a2c_seed_config" in err
+
+
+def test_snapshot_run_keeps_the_end_of_a_step_budget(tmp_path, monkeypatch):
+    """keep_final: the run trains on its own step budget (which ends at an episode count nobody chose) and the
+    weights at its end are stored and loaded last, equal to train()'s final agent."""
+    config = A2CConfig(episodes=1000, max_steps=400, lr_schedule="linear")
+    tiny = SnapshotSet(name="lecture_snapshots", description="test",
+                       runs={"a": SnapshotRun(config, seed=5, episodes=(3,), keep_final=True)})
+    monkeypatch.setitem(SNAPSHOT_SETS, "lecture_snapshots", tiny)
+    run_snapshot_set("lecture_snapshots", data_dir=tmp_path, progress=False)
+    loaded = load_snapshots("a", data_dir=tmp_path)
+    single = train(config, seed=5)
+    assert [s.episodes for s in loaded] == [3, len(single.history)] and len(single.history) > 3
+    for key, value in single.agent.get_weights().items():
+        np.testing.assert_array_equal(loaded[-1].weights[key], value)

@@ -87,3 +87,15 @@ def test_blocks_give_each_run_its_single_table():
     block = run_block([RunSpec("x", config, 4), RunSpec("x", config, 9)])
     for spec, frame in block:
         pd.testing.assert_frame_equal(frame, run_one(spec), check_exact=True)
+
+
+def test_blocks_step_rollouts_in_lockstep_and_episodes_seed_by_seed():
+    from lecture_utils.experiments import RECOMMENDED_CONFIG
+    from lecture_utils.sweep import LOCKSTEP_TRAINER, SEED_BY_SEED_TRAINER, RunSpec, block_trainer, run_block, run_one
+
+    assert block_trainer(A2CConfig()) == SEED_BY_SEED_TRAINER
+    assert block_trainer(RECOMMENDED_CONFIG) == LOCKSTEP_TRAINER
+    for config in (A2CConfig(episodes=15), A2CConfig(episodes=10, num_envs=2, rollout_steps=8)):
+        specs = [RunSpec("c", config, seed) for seed in (4, 1)]
+        for spec, table in run_block(specs):
+            pd.testing.assert_frame_equal(table, run_one(spec), check_exact=True)
