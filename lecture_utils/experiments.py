@@ -28,13 +28,14 @@ from .errors import ConfigError
 from .sweep import RunSpec, block_trainer, run_sweep, tidy
 from .history import EPISODE_COLUMNS
 from .snapshot_sets import SNAPSHOT_SETS, run_snapshot_set
-from .recipes import (ABLATION_FIXES, ABLATION_STEPS, CANONICAL_BASE_RUNG, CANONICAL_ROLLOUT_STEPS, FRESH_SEED_RUNGS,
-                      CRITIC_TARGET_SEEDS, FRESH_SEEDS, PPO_STYLE_FROM, RECOMMENDED_CONFIG, RUNG_DISPLAY_NAMES, ablation_ladder,
-                      canonical_a2c)
+from .recipes import (ABLATION_FIXES, ABLATION_STEPS, CANONICAL_BASE_RUNG, CANONICAL_ROLLOUT_STEPS, CRITIC_TARGET_SEEDS,
+                      DRIFT_SEEDS, FRESH_SEED_RUNGS, FRESH_SEEDS, PPO_STYLE_FROM, RECOMMENDED_16_ENVS_CONFIG,
+                      RECOMMENDED_CONFIG, RUNG_DISPLAY_NAMES, ablation_ladder, canonical_a2c)
 
 __all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "GAE_LAMBDAS", "ABLATION_STEPS", "ablation_ladder",
            "ABLATION_FIXES", "RECOMMENDED_CONFIG", "FRESH_SEEDS", "FRESH_SEED_RUNGS", "CANONICAL_BASE_RUNG",
-           "CANONICAL_ROLLOUT_STEPS", "canonical_a2c", "CRITIC_TARGET_SEEDS", "PPO_STYLE_FROM", "RUNG_DISPLAY_NAMES",
+           "CANONICAL_ROLLOUT_STEPS", "canonical_a2c", "CRITIC_TARGET_SEEDS", "RECOMMENDED_16_ENVS_CONFIG", "DRIFT_SEEDS",
+           "PPO_STYLE_FROM", "RUNG_DISPLAY_NAMES",
            "get_experiment", "run_experiment",
            "load_experiment", "experiment_names", "make_data_set", "check_data_set_name", "describe_data_set"]
 
@@ -141,6 +142,16 @@ EXPERIMENTS: dict[str, Experiment] = {
                      "A2C 8x5, TD(0)": canonical_a2c(5),
                      "A2C 8x5, lambda-return": canonical_a2c(5).replace(critic_target="lambda_return")},
             seeds=CRITIC_TARGET_SEEDS,
+            drop=SWEEP_DROP,
+        ),
+        Experiment(
+            name="recipe_drift",
+            description="RECOMMENDED_CONFIG against RECOMMENDED_16_ENVS_CONFIG (16 environments instead of 8, minibatches "
+                        f"of 64) on {len(DRIFT_SEEDS)} fresh seeds {DRIFT_SEEDS[0]}-{DRIFT_SEEDS[-1]}, {ABLATION_STEPS} "
+                        "environment steps each: how often each ends solved, and whether fewer, larger updates curb "
+                        "the recipe's late drift.",
+            configs={"recipe (8 envs)": RECOMMENDED_CONFIG, "recipe, 16 envs": RECOMMENDED_16_ENVS_CONFIG},
+            seeds=DRIFT_SEEDS,
             drop=SWEEP_DROP,
         ),
         Experiment(
