@@ -8,12 +8,13 @@ from the line ``<!-- lockstep -->`` on is replaced, or the section is appended.
 
 Every figure in the report comes from this run, on this machine:
 
-(a) **The seed's configuration**, S seeds x E episodes: ``train_seeds`` in blocks on every core (``run_sweep``, as
-    ``make data`` runs it), against one ``train()`` per seed on every core (the trainer before lockstep: joblib over
-    ``run_one``), against ``seed_reference.py`` (one run of one seed, its own timer; the rate is what compares, its
-    trajectories part from ours after a few hundred episodes).
+(a) **The seed's configuration**, S seeds x E episodes: ``train_seeds`` in blocks on every core, against one
+    ``train()`` per seed on every core (joblib over ``run_one``; ``run_sweep`` and ``make data`` train episodic
+    configurations this way, since lockstep does not pay for them), against ``seed_reference.py`` (one run of one
+    seed, its own timer; the rate is what compares, its trajectories part from ours after a few hundred episodes).
 (b) **The recommended configuration** (8 environments x 32-step rollouts, PPO-style clip), S seeds x N steps: lockstep
-    blocks on every core against one ``train()`` per seed on every core (on a subset of the seeds; steps/s compares).
+    blocks on every core (``run_sweep``, as ``make data``) against one ``train()`` per seed on every core (on a
+    subset of the seeds; steps/s compares).
 (c) **Scaling**: one process, one core, ``train_seeds`` of the recommended configuration for S = 1, 4, 16, 64 seeds
     (a shorter budget each): aggregate env steps/s, and the peak resident memory of the process.
 
@@ -57,8 +58,18 @@ def _config(kind: str, budget: int) -> Any:
     return A2CConfig(episodes=budget) if kind == "seed" else RECOMMENDED_CONFIG.replace(max_steps=budget)
 
 
+def _lockstep_block(config: Any, seeds: list[int]) -> Any:
+    import pandas as pd
+
+    from lecture_utils.lockstep import train_seeds
+
+    return pd.concat([r.history.assign(seed=r.seed) for r in train_seeds(config, seeds)])
+
+
 def worker_sweep(kind: str, budget: int, seeds: list[int], trainer: str) -> dict[str, Any]:
-    """Every seed on every core: ``lockstep`` (run_sweep's seed blocks) or ``single`` (one train() per seed)."""
+    """Every seed on every core: ``lockstep`` (``train_seeds`` on one block of seeds per core), ``sweep``
+    (``run_sweep``, as ``make data`` trains: lockstep blocks for rollout configurations, seed by seed for episodic
+    ones) or ``single`` (one train() per seed)."""
     _setup()
     from joblib import Parallel, delayed
 
@@ -67,6 +78,12 @@ def worker_sweep(kind: str, budget: int, seeds: list[int], trainer: str) -> dict
     config = _config(kind, budget)
     start = time.perf_counter()
     if trainer == "lockstep":
+        import pandas as pd
+
+        cores = len(os.sched_getaffinity(0))
+        blocks = [seeds[k * len(seeds) // cores:(k + 1) * len(seeds) // cores] for k in range(cores)]
+        table = pd.concat(Parallel(n_jobs=cores)(delayed(_lockstep_block)(config, b) for b in blocks if b))
+    elif trainer == "sweep":
         table = run_sweep({"c": config}, seeds, n_jobs=-1)
     else:
         import pandas as pd
@@ -159,10 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     same = lock_a["lengths"] == single_a["lengths"]
     lines += [f"## (a) The seed's configuration: {len(a_seeds)} seeds x {a_episodes} episodes, {cores} cores", "",
               "| trainer | wall s | env steps | env steps/s | vs seed script |", "|---|---:|---:|---:|---:|",
-              f"| lockstep blocks (`run_sweep`, as `make data`) | {lock_a['seconds']:.1f} | {lock_a['env_steps']:,} | "
+              f"| lockstep blocks (`train_seeds`, one block per core) | {lock_a['seconds']:.1f} | {lock_a['env_steps']:,} | "
               f"{_rate(lock_a['env_steps'], lock_a['seconds'])} | "
               f"{lock_a['env_steps'] / lock_a['seconds'] / script_rate:.1f}x |",
-              f"| one `train()` per seed, every core | {single_a['seconds']:.1f} | {single_a['env_steps']:,} | "
+              f"| one `train()` per seed, every core (what `run_sweep` and `make data` do for episodic "
+              f"configurations) | {single_a['seconds']:.1f} | {single_a['env_steps']:,} | "
               f"{_rate(single_a['env_steps'], single_a['seconds'])} | "
               f"{single_a['env_steps'] / single_a['seconds'] / script_rate:.1f}x |",
               f"| `seed_reference.py`, one core (seeds {', '.join(f'{s} x {e} ep' for s, e in seed_script_runs)}) | | "
@@ -173,12 +191,13 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{lock_a['env_steps'] / script_rate / 60:.0f} min on one core).", ""]
 
     # (b) the recommended configuration
-    lock_b = _run_worker("sweep", "recommended", str(b_steps), ",".join(map(str, b_seeds)), "lockstep")
+    lock_b = _run_worker("sweep", "recommended", str(b_steps), ",".join(map(str, b_seeds)), "sweep")
     single_b = _run_worker("sweep", "recommended", str(b_steps), ",".join(map(str, b_single_seeds)), "single")
     gain_b = (lock_b["env_steps"] / lock_b["seconds"]) / (single_b["env_steps"] / single_b["seconds"])
     lines += [f"## (b) The recommended configuration: {len(b_seeds)} seeds x {b_steps:,} steps, {cores} cores", "",
               "| trainer | seeds | wall s | env steps | env steps/s |", "|---|---:|---:|---:|---:|",
-              f"| lockstep blocks (`run_sweep`) | {len(b_seeds)} | {lock_b['seconds']:.1f} | {lock_b['env_steps']:,} | "
+              f"| lockstep blocks (`run_sweep`, as `make data`) | {len(b_seeds)} | {lock_b['seconds']:.1f} | "
+              f"{lock_b['env_steps']:,} | "
               f"{_rate(lock_b['env_steps'], lock_b['seconds'])} |",
               f"| one `train()` per seed, every core | {len(b_single_seeds)} | {single_b['seconds']:.1f} | "
               f"{single_b['env_steps']:,} | {_rate(single_b['env_steps'], single_b['seconds'])} |", "",
