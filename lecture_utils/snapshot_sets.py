@@ -64,10 +64,10 @@ SNAPSHOT_SETS: dict[str, SnapshotSet] = {
     for s in [
         SnapshotSet(
             name="lecture_snapshots",
-            description="Weights of the trained agents the lectures study, all of the seed's A2C: seed 1 after 50 "
+            description="Weights of the trained agents the lectures study. The seed's A2C: seed 1 after 50 "
                         "and 100 episodes (lectures 02a, 02b and 06), seed 8 after 300 episodes (lecture 03), seed 3 every "
                         "25 episodes to 300 (lectures 04a and 04b), seed 0 after 100, 165 and 465 episodes (lecture 07), and "
-                        "with entropy bonus 0.1 on seed 3 every 25 episodes to 300 (lecture 05); and the recommended "
+                        "with entropy bonus 0.1 on seed 3 every 25 episodes to 300 (lecture 05). The recommended "
                         "recipe on seed 32 (one of recommended_fresh_seeds) after 600 episodes and at the end of its "
                         "300,000 steps (lecture 07).",
             runs={
