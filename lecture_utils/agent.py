@@ -17,7 +17,7 @@ from .envs import Episode
 from .errors import TrainingDiverged
 from .returns import gae_advantages
 
-__all__ = ["A2CAgent", "UpdateStats", "sample_action", "sample_actions", "policy_entropy", "check_update_finite"]
+__all__ = ["A2CAgent", "UpdateStats", "NO_UPDATE", "sample_action", "sample_actions", "policy_entropy", "check_update_finite"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,11 @@ class UpdateStats:
     advantage_std: float
     actor_update_norm: float
     critic_update_norm: float
+
+
+#: The row statistics of an episode after which no update ran (``freeze_at_return`` reached): NaN throughout, since
+#: there was no loss, gradient or step to measure.
+NO_UPDATE = UpdateStats(*(math.nan,) * 7)
 
 
 def sample_action(probs: NDArray[np.floating] | list[float], rng: np.random.RandomState) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["A2CConfig", "IMPLEMENTATIONS"]
+__all__ = ["A2CConfig", "IMPLEMENTATIONS", "FREEZE_WINDOW"]
 
 #: Two implementations of the same update: ``"torch"`` (autograd and ``torch.optim.Adam``, the readable one the
 #: lectures show, bit-identical to the seed) and ``"numpy"`` (gradients written out by hand, several times faster).
@@ -26,6 +26,8 @@ MAX_ROLLOUT_BATCH = 1_048_576
 LR_SCHEDULES = ("constant", "linear")
 #: Critic regression targets: the seed's one-step TD target, or the lambda-return of the advantage estimate.
 CRITIC_TARGETS = ("td0", "lambda_return")
+#: Finished episodes whose mean return ``freeze_at_return`` compares (the solve criterion's window).
+FREEZE_WINDOW = 100
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,12 @@ class A2CConfig:
     ``A_t + V(s_t)`` of the advantage estimate (before any normalisation; with the seed's Monte Carlo advantage the
     return ``G_t``), computed once per pass with the critic as it is at the start of the pass, as CleanRL's and
     Stable-Baselines3's PPO and A2C do. Seed: ``"td0"``."""
+    freeze_at_return: float | None = None
+    """*(option)* Early stopping: once the mean return of the last ``FREEZE_WINDOW`` (100) finished episodes reaches
+    this value, stop learning. No further updates of actor or critic (nor their optimisers); the frozen policy keeps
+    playing, sampling its actions, until the budget ends, so the run's last 100 episodes measure the frozen policy on
+    fresh episodes. With CartPole's 500-step limit, 500 means "every one of the last 100 episodes reached the limit":
+    from then on the reward carries no signal to learn from. Seed: never stops (learns to the end)."""
     implementation: str = "numpy"
     """``"numpy"`` (fast, hand-written gradients) or ``"torch"`` (autograd; reproduces the seed bit for bit)."""
 
@@ -121,6 +129,9 @@ class A2CConfig:
                                   f"log-probabilities; also set {option_name('stable_log_prob')}")
         if self.max_steps is not None:
             _whole(self, "max_steps", minimum=1)
+        if self.freeze_at_return is not None:
+            _real(self, "freeze_at_return", lambda v: True, "a finite number such as 500 (CartPole's time limit), "
+                  "or none to learn to the end")
         if self.critic_target not in CRITIC_TARGETS:
             raise ConfigError(f"invalid {option_name('critic_target')} {self.critic_target!r}: choose one of "
                               f"{', '.join(CRITIC_TARGETS)}")

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from .agent import A2CAgent, UpdateStats
+from .config import FREEZE_WINDOW, A2CConfig
 
-__all__ = ["EPISODE_COLUMNS", "EpisodeLog", "EpisodeCallback", "TrainingMonitor", "progress_line", "progress_bar"]
+__all__ = ["EPISODE_COLUMNS", "EpisodeLog", "learning_frozen", "EpisodeCallback", "TrainingMonitor", "progress_line", "progress_bar"]
 
 #: Called after every finished episode's row is recorded, with the episode's index (from 0), the agent (after the
 #: update that followed the episode) and the environment steps taken so far (every environment's, up to the end of
@@ -44,12 +45,26 @@ class EpisodeLog:
         ):
             self.columns[name].append(value)
 
+    def recent_mean_return(self, window: int) -> float | None:
+        """Mean return of the last ``window`` rows; ``None`` while fewer than ``window`` episodes have finished."""
+        returns = self.columns["return"]
+        return float(np.mean(returns[-window:])) if len(returns) >= window else None
+
     def frame(self) -> pd.DataFrame:
         """The table, with whole-number columns as int64."""
         history = pd.DataFrame(self.columns)
         history["episode"] = history["episode"].astype("int64")
         history["length"] = history["length"].astype("int64")
         return history
+
+
+def learning_frozen(config: A2CConfig, log: EpisodeLog) -> bool:
+    """True once ``config.freeze_at_return`` is set and the last :data:`~lecture_utils.config.FREEZE_WINDOW`
+    finished episodes of ``log`` average at least that: from then on the trainer plays without updating."""
+    if config.freeze_at_return is None:
+        return False
+    recent = log.recent_mean_return(FREEZE_WINDOW)
+    return recent is not None and recent >= config.freeze_at_return
 
 
 def progress_line(episodes_done: int, history: dict[str, list[float]], window: int = 50) -> str:

@@ -38,11 +38,11 @@ import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
-from .agent import A2CAgent, check_update_finite, policy_entropy, sample_actions
+from .agent import NO_UPDATE, A2CAgent, check_update_finite, policy_entropy, sample_actions
 from .config import A2CConfig
 from .envs import Episode, env_dimensions, make_env
 from .errors import ConfigError
-from .history import EpisodeLog, TrainingMonitor
+from .history import EpisodeLog, TrainingMonitor, learning_frozen
 from .agent import UpdateStats
 from .numpy_agent import NumpyA2CAgent, NumpyA2CStack
 from .envs import space_dimensions
@@ -187,10 +187,6 @@ def _draw_actions(probs: NDArray[np.float32], rngs: Sequence[np.random.RandomSta
     return np.where(above.any(axis=1), above.argmax(axis=1), probs.shape[1] - 1).astype(np.int64)
 
 
-#: Stands in for the update of a seed that has finished (its row is never written).
-_NO_UPDATE = UpdateStats(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-
-
 # -- the trainer ------------------------------------------------------------------------------------------------------
 def train_seeds(config: A2CConfig | None = None, seeds: Sequence[int] = (0,), progress: bool = False
                 ) -> list[TrainResult]:
@@ -251,6 +247,7 @@ def _episodes_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
     histories = [EpisodeLog() for _ in seeds]
     active = np.ones(n, dtype=bool)
     waiting = np.zeros(n, dtype=bool)  # episode over, update not yet done
+    frozen = np.zeros(n, dtype=bool)  # freeze_at_return reached: episodes are recorded without an update
     obs = np.zeros((n, obs_dim), np.float32)
 
     def begin(i: int) -> None:
@@ -259,6 +256,7 @@ def _episodes_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
             if stack is not None:
                 stack.release(i)
             return
+        frozen[i] = learning_frozen(config, histories[i])
         agents[i].follow_lr_schedule(episode_index[i], steps_taken[i])
         obs[i] = buf_obs[i, 0] = batch.reset(i)
         t[i] = 0
@@ -273,7 +271,8 @@ def _episodes_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
 
     def record(i: int, episode: Episode, entropy: float, stats: UpdateStats) -> None:
         steps_taken[i] += episode.length
-        check_update_finite(stats, config, episode_index[i])
+        if not frozen[i]:
+            check_update_finite(stats, config, episode_index[i])
         histories[i].append(episode_index[i], episode.total_reward, episode.length, entropy, stats)
         monitors[i].episode_recorded(histories[i], agents[i], steps_taken[i])
         if bar is not None:
@@ -313,12 +312,17 @@ def _episodes_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
             for i in ended:  # each seed updates at once, by itself
                 episode = episode_of(i)
                 entropy = float(policy_entropy(agents[i].probabilities(episode.obs)).mean())
-                record(i, episode, entropy, agents[i].update(episode))
+                record(i, episode, entropy, NO_UPDATE if frozen[i] else agents[i].update(episode))
             continue
-        waiting[ended] = True
-        # Update the waiting seeds together once they are at least half of those still training (or all of them):
+        learning = [i for i in ended if not frozen[i]]
+        for i in ended:
+            if frozen[i]:  # nothing to update: record the episode and play on
+                episode = episode_of(i)
+                record(i, episode, float(policy_entropy(agents[i].probabilities(episode.obs)).mean()), NO_UPDATE)
+        waiting[learning] = True
+        # Update the waiting seeds together once they are at least half of those still learning (or all of them):
         # waiting longer would leave more seeds idle while the rest play, updating sooner stacks fewer updates.
-        if waiting.sum() * 2 >= active.sum():
+        if waiting.any() and waiting.sum() * 2 >= (active & ~frozen).sum():
             round_seeds = np.flatnonzero(waiting).tolist()
             episodes: list[Episode | None] = [None] * n
             entropies = {}
@@ -371,6 +375,7 @@ def _rollouts_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
     active = np.ones(n, dtype=bool)
     all_envs_active = np.ones(n * n_envs, dtype=bool)
     while active.any() and (config.max_steps is None or steps_taken < config.max_steps):
+        frozen = [learning_frozen(config, h) for h in histories]
         for i in np.flatnonzero(active).tolist():
             agents[i].follow_lr_schedule(finished[i], steps_taken)
         steps_taken += n_envs * n_steps
@@ -413,12 +418,18 @@ def _rollouts_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
                    for i in range(n)]
         if stack is not None:
             stack.follow_learning_rates()
-            all_stats = stack.update([b if on else None for b, on in zip(batches, active, strict=True)])
+            all_stats = stack.update([b if on and not fr else None
+                                      for b, on, fr in zip(batches, active, frozen, strict=True)])
         else:
-            all_stats = [agents[i].update(batches[i]) if active[i] else _NO_UPDATE for i in range(n)]
+            all_stats = [agents[i].update(batches[i]) if active[i] and not frozen[i] else NO_UPDATE
+                         for i in range(n)]
         for i in np.flatnonzero(active).tolist():
-            agent, stats = agents[i], cast(UpdateStats, all_stats[i])
-            check_update_finite(stats, config, finished[i])
+            agent = agents[i]
+            if frozen[i]:
+                stats = NO_UPDATE
+            else:
+                stats = cast(UpdateStats, all_stats[i])
+                check_update_finite(stats, config, finished[i])
             for episode_return, length, entropy in ended_now[i]:
                 if finished[i] >= config.episodes:
                     break

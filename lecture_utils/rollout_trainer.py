@@ -12,7 +12,8 @@ Pseudocode::
         for k in 1..rollout_steps:  a ~ pi(.|s) for every env; step all envs
         advantages: GAE(lambda) over each env's segment (lambda = 1 if unset: the n-step return minus V),
                     stopping at episode ends, bootstrapping from V(s_next) unless terminated
-        the agent's usual update on the batch (passes, minibatches, actor step, critic steps)
+        the agent's usual update on the batch (passes, minibatches, actor step, critic steps),
+        unless freeze_at_return is set and the last 100 finished episodes average at least that
 """
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 
-from .agent import A2CAgent, check_update_finite, policy_entropy, sample_actions
+from .agent import NO_UPDATE, A2CAgent, check_update_finite, policy_entropy, sample_actions
 from .config import A2CConfig
 from .envs import Episode, check_spaces, open_env, space_dimensions
 from .errors import ConfigError
-from .history import EpisodeLog, TrainingMonitor
+from .history import EpisodeLog, TrainingMonitor, learning_frozen
 
 __all__ = ["make_vector_env", "rollout_batch", "train_rollouts"]
 
@@ -93,6 +94,7 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
     buf_trunc = np.zeros((n_steps, n_envs), dtype=bool)
     steps_taken = 0
     while finished < config.episodes and (config.max_steps is None or steps_taken < config.max_steps):
+        frozen = learning_frozen(config, history)
         agent.follow_lr_schedule(finished, steps_taken)
         steps_taken += n_envs * n_steps
         ended_now: list[tuple[float, int, float]] = []
@@ -112,8 +114,11 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
                                   float(running_entropy[i] / running_length[i])))
                 running_return[i] = running_length[i] = running_entropy[i] = 0
             obs = next_obs
-        last_stats = agent.update(rollout_batch(buf_obs, buf_act, buf_rew, buf_next, buf_term, buf_trunc))
-        check_update_finite(last_stats, config, finished)
+        if frozen:
+            last_stats = NO_UPDATE
+        else:
+            last_stats = agent.update(rollout_batch(buf_obs, buf_act, buf_rew, buf_next, buf_term, buf_trunc))
+            check_update_finite(last_stats, config, finished)
         for episode_return, length, entropy in ended_now:
             if finished >= config.episodes:
                 break

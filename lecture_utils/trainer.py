@@ -10,6 +10,7 @@ Pseudocode (the seed's loop)::
             for each minibatch of batch_size steps, in trajectory order:
                 one actor step on -mean(A log pi(a|s))
                 critic_steps critic steps on mean((V(s_t) - (r_t + gamma (1 - d_t) V(s_{t+1})))^2)
+        (option freeze_at_return: once the last 100 returns average that much, play on without updating)
 """
 from __future__ import annotations
 
@@ -20,11 +21,11 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 
-from .agent import A2CAgent, check_update_finite, policy_entropy
+from .agent import NO_UPDATE, A2CAgent, check_update_finite, policy_entropy
 from .config import A2CConfig
 from .envs import env_dimensions, make_env, rollout_episode
 from .errors import ConfigError
-from .history import EPISODE_COLUMNS, EpisodeCallback, EpisodeLog, TrainingMonitor, progress_line
+from .history import EPISODE_COLUMNS, EpisodeCallback, EpisodeLog, TrainingMonitor, learning_frozen, progress_line
 from .numpy_agent import NumpyA2CAgent
 from .torch_agent import TorchA2CAgent
 
@@ -111,13 +112,17 @@ def _train_episodes(config: A2CConfig, seed: int, agent: A2CAgent | None, env: g
     for episode_index in range(config.episodes):
         if config.max_steps is not None and steps_taken >= config.max_steps:
             break
+        frozen = learning_frozen(config, history)
         agent.follow_lr_schedule(episode_index, steps_taken)
         episode = rollout_episode(env, agent.act)
         steps_taken += episode.length
         # The entropy of the policy that acted, before this episode's update changes it.
         entropy = float(policy_entropy(agent.probabilities(episode.obs)).mean())
-        stats = agent.update(episode)
-        check_update_finite(stats, config, episode_index)
+        if frozen:
+            stats = NO_UPDATE
+        else:
+            stats = agent.update(episode)
+            check_update_finite(stats, config, episode_index)
         history.append(episode_index, episode.total_reward, episode.length, entropy, stats)
         monitor.episode_recorded(history, agent, steps_taken)
     return TrainResult(history=history.frame(), agent=agent, env=env, config=config, seed=seed)

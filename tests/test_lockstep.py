@@ -27,6 +27,11 @@ CONFIGS = {
                                                 update_passes=3, batch_size=16, ratio_clip=0.2, stable_log_prob=True,
                                                 normalize_advantages=True, max_grad_norm=0.5,
                                                 critic_target="lambda_return"),
+    # Early stopping: the seeds stop learning at different episodes (or not at all), so frozen and learning seeds
+    # share rounds.
+    "early stopping, episodic": A2CConfig(episodes=160, freeze_at_return=40.0),
+    "early stopping, rollouts": A2CConfig(episodes=160, num_envs=4, rollout_steps=16, gae_lambda=0.95,
+                                          freeze_at_return=25.0),
 }
 
 
@@ -47,6 +52,10 @@ def test_each_seed_equals_its_single_run(name):
         # The agent goes on acting from the same random stream, and its optimiser state continues training alike.
         assert result.agent.rng.random_sample() == single.agent.rng.random_sample()
         assert result.agent.actor_optimizer.steps == single.agent.actor_optimizer.steps
+    if config.freeze_at_return is not None:  # the option was exercised: some seed froze, at different episodes
+        first_frozen = [r.history["actor_loss"].isna().idxmax() if r.history["actor_loss"].isna().any() else None
+                        for r in results]
+        assert any(f is not None for f in first_frozen) and len(set(first_frozen)) > 1, first_frozen
 
 
 def test_torch_agents_take_the_seed_by_seed_path_and_agree():

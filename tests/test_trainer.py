@@ -106,3 +106,36 @@ def test_a_diverging_run_stops_at_the_first_non_finite_number(options, name, rec
     message = str(info.value)
     assert "diverged" in message and name in message and "\n" not in message
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("config", [
+    A2CConfig(episodes=170, freeze_at_return=40.0),
+    A2CConfig(episodes=170, num_envs=4, rollout_steps=16, gae_lambda=0.95, freeze_at_return=25.0),
+], ids=["episodic", "rollouts"])
+def test_freeze_at_return_stops_every_update_once_the_last_100_returns_reach_it(config):
+    weights_after = []
+    result = train(config, seed=3, on_episode=lambda i, agent, steps: weights_after.append(agent.get_weights()))
+    history = result.history
+    update_columns = ["actor_loss", "critic_loss", "actor_grad_norm", "critic_grad_norm", "advantage_std",
+                      "actor_update_norm", "critic_update_norm"]
+    no_update = history[update_columns].isna().all(axis=1)
+    assert no_update.any() and not no_update.all(), "the test needs a run that freezes partway"
+    first = int(no_update.idxmax())
+    assert no_update.iloc[first:].all() and not history[update_columns].iloc[:first].isna().any().any()
+    returns = history["return"].to_numpy()
+    assert first >= 100 and returns[first - 100:first].mean() >= config.freeze_at_return
+    if config.rollout_steps is None:  # episodic: decided before every episode, so at the first row it could be
+        assert all(returns[j - 100:j].mean() < config.freeze_at_return for j in range(100, first))
+    # Nothing moves once frozen (the row before the first frozen one is the last update's).
+    frozen_weights = weights_after[first - 1]
+    for later in weights_after[first:]:
+        assert all(np.array_equal(later[k], frozen_weights[k]) for k in frozen_weights)
+    # The frozen policy still plays its episodes to the end of the budget.
+    assert len(history) == config.episodes
+
+
+def test_freeze_at_return_off_by_default_and_validated():
+    assert A2CConfig().freeze_at_return is None
+    for bad in (float("nan"), float("inf"), True, "500"):
+        with pytest.raises(ConfigError, match="--freeze-at-return"):
+            A2CConfig(freeze_at_return=bad)
