@@ -11,7 +11,8 @@ import pandas as pd
 from .agent import A2CAgent, UpdateStats
 from .config import FREEZE_WINDOW, A2CConfig
 
-__all__ = ["EPISODE_COLUMNS", "EpisodeLog", "learning_frozen", "EpisodeCallback", "TrainingMonitor", "progress_line", "progress_bar"]
+__all__ = ["EPISODE_COLUMNS", "EpisodeLog", "learning_frozen", "EpisodeCallback", "TrainingMonitor", "progress_line",
+           "progress_bar"]
 
 #: Called after every finished episode's row is recorded, with the episode's index (from 0), the agent (after the
 #: update that followed the episode) and the environment steps taken so far (every environment's, up to the end of
