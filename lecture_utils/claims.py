@@ -13,24 +13,29 @@ result (e.g. "the recipe is solved on at least 95% of fresh seeds"), never read 
 * the test: Fisher's exact test, two-sided, at level ``alpha = 0.05``;
 * the effect size: the difference of the two rates, ``p_b - p_a``, with a 95% Newcombe (hybrid Wilson score)
   interval on it;
-* for a comparison that finds no difference, the smallest difference the study could have detected (80% power at
-  ``alpha``, given the sample sizes and the first arm's rate), so "no difference" is never claimed where the data
-  could not have shown one.
+* for a comparison that finds no difference, the smallest rise and the smallest fall the study could have detected
+  (80% power at ``alpha``, given the sample sizes and the first arm's rate; each direction on its own, since near 0
+  or 1 they differ a lot), so "no difference" is never claimed where the data could not have shown one;
+* several tests asked as one question (every step of a ladder, say) are corrected together by Holm's method
+  (:func:`holm_adjust`), so that the chance of any false "significant" in the family stays at ``alpha``.
 
 A claim that two settings differ passes only if the test rejects at ``alpha``; a claim that they do *not* differ by
-more than some margin passes only if the whole interval on the difference lies inside that margin.
+more than some margin passes only if the whole interval on the difference lies inside that margin (for rates, the
+Newcombe interval of :func:`compare_rates`; for means over seeds, the Welch interval of :func:`compare_means`).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Sequence
 
 import numpy as np
 
 from .stats import proportion_interval
 
-__all__ = ["ALPHA", "POWER", "RateComparison", "compare_rates", "detectable_difference", "claim", "check"]
+__all__ = ["ALPHA", "POWER", "RateComparison", "compare_rates", "detectable_difference", "holm_adjust",
+           "MeanComparison", "compare_means", "claim", "check"]
 
 #: Level of every two-sample test in the series (two-sided).
 ALPHA = 0.05
@@ -66,21 +71,41 @@ def _fisher_power(rate_a: float, rate_b: float, n_a: int, n_b: int, alpha: float
     return float(pa @ _fisher_rejects(n_a, n_b, alpha) @ pb)
 
 
-def detectable_difference(rate_a: float, n_a: int, n_b: int, alpha: float = ALPHA, power: float = POWER) -> float:
-    """The smallest ``|p_b - p_a|`` that two-sided Fisher at ``alpha`` detects with probability ``power``, when arm
-    A's true rate is ``rate_a`` and the arms have ``n_a`` and ``n_b`` trials (in steps of 0.01; a rise or a fall,
-    whichever is smaller). Returns ``inf`` if no difference within [0, 1] reaches that power.
+def detectable_difference(rate_a: float, n_a: int, n_b: int, alpha: float = ALPHA, power: float = POWER,
+                          direction: int | None = None) -> float:
+    """The smallest change of arm B's rate from ``rate_a`` that two-sided Fisher at ``alpha`` detects with probability
+    ``power``, when the arms have ``n_a`` and ``n_b`` trials (in steps of 0.01). ``direction=+1``: the smallest rise
+    ``p_b - p_a``; ``-1``: the smallest fall ``p_a - p_b``; ``None``: whichever of the two is smaller. Returns ``inf``
+    if no change in that direction within [0, 1] reaches that power.
+
+    Ask for the direction in question: near a rate of 0 or 1 a rise and a fall of the same size have very different
+    power (from 0.84, a rise to 1.00 is far easier to detect than a fall to 0.68).
     """
+    if direction not in (None, 1, -1):
+        raise ValueError(f"direction must be +1 (a rise), -1 (a fall) or None (either), got {direction!r}")
     best = math.inf
-    for sign in (+1, -1):
+    for sign in ((+1, -1) if direction is None else (direction,)):
         for step in range(1, 101):
             rate_b = rate_a + sign * step / 100
-            if not 0.0 <= rate_b <= 1.0:
+            if not -1e-9 <= rate_b <= 1.0 + 1e-9:
                 break
-            if _fisher_power(rate_a, rate_b, n_a, n_b, alpha) >= power:
+            if _fisher_power(rate_a, min(1.0, max(0.0, rate_b)), n_a, n_b, alpha) >= power:
                 best = min(best, step / 100)
                 break
     return best
+
+
+def holm_adjust(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (Holm 1979), in the input's order: reject test ``i`` at family level
+    ``alpha`` if its adjusted p-value is at most ``alpha``. Controls the chance of any false rejection in the family
+    under any dependence between the tests."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * m, 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * float(p_values[i])))
+        adjusted[i] = running
+    return adjusted
 
 
 @dataclass(frozen=True)
@@ -94,7 +119,8 @@ class RateComparison:
     p_value: float
     difference: float
     interval: tuple[float, float]
-    detectable: float
+    detectable_rise: float
+    detectable_fall: float
     alpha: float = ALPHA
 
     @property
@@ -110,17 +136,30 @@ class RateComparison:
         """The two-sided Fisher test rejects equal rates at ``alpha``."""
         return self.p_value <= self.alpha
 
+    @property
+    def detectable(self) -> str:
+        """The smallest rise and fall of B's rate these sample sizes detect with 80% power, in words."""
+        parts = []
+        for step, sign, word in ((self.detectable_rise, +1, "rise"), (self.detectable_fall, -1, "fall")):
+            if math.isinf(step):
+                parts.append(f"no {word}")
+                continue
+            target = self.rate_a + sign * step
+            edge = f" (to {round(target):.0%})" if abs(target - round(target)) < 1e-9 else ""
+            parts.append(f"a {word} of {step:.2f}{edge}")
+        return " or ".join(parts)
+
     def __str__(self) -> str:
         low, high = self.interval
         return (f"{self.successes_a}/{self.trials_a} vs {self.successes_b}/{self.trials_b}: difference "
                 f"{self.difference:+.2f} (95% CI {low:+.2f} to {high:+.2f}), Fisher p = {self.p_value:.3g}; "
-                f"smallest difference these sizes detect (80% power): {self.detectable:.2f}")
+                f"smallest change these sizes detect (80% power): {self.detectable}")
 
 
 def compare_rates(successes_a: int, trials_a: int, successes_b: int, trials_b: int,
                   alpha: float = ALPHA) -> RateComparison:
     """Compare rate B with rate A: two-sided Fisher exact p, the difference ``p_b - p_a`` with its 95% Newcombe
-    interval (Newcombe 1998, method 10), and the smallest difference detectable with 80% power.
+    interval (Newcombe 1998, method 10), and the smallest rise and fall detectable with 80% power.
 
     Example: ``compare_rates(3, 10, 7, 10)`` (3 of 10 seeds collapsed against 7 of 10).
     """
@@ -135,8 +174,41 @@ def compare_rates(successes_a: int, trials_a: int, successes_b: int, trials_b: i
     high = difference + math.sqrt((high_b - rate_b) ** 2 + (rate_a - low_a) ** 2)
     p_value = float(fisher_exact([[successes_a, trials_a - successes_a], [successes_b, trials_b - successes_b]])[1])
     return RateComparison(successes_a, trials_a, successes_b, trials_b, p_value, difference,
-                          (max(-1.0, low), min(1.0, high)), detectable_difference(rate_a, trials_a, trials_b, alpha),
-                          alpha)
+                          (max(-1.0, low), min(1.0, high)),
+                          detectable_difference(rate_a, trials_a, trials_b, alpha, direction=+1),
+                          detectable_difference(rate_a, trials_a, trials_b, alpha, direction=-1), alpha)
+
+
+@dataclass(frozen=True)
+class MeanComparison:
+    """Two means over independent runs (one value per seed), ``difference = mean_b - mean_a``, with the 95% Welch
+    interval on the difference."""
+
+    mean_a: float
+    mean_b: float
+    difference: float
+    interval: tuple[float, float]
+
+    def within(self, margin: float) -> bool:
+        """The whole interval on the difference lies inside ``(-margin, margin)``: the data rule out a difference
+        of ``margin`` or more either way (an equivalence claim)."""
+        return -margin < self.interval[0] and self.interval[1] < margin
+
+    def __str__(self) -> str:
+        low, high = self.interval
+        return f"{self.mean_a:.3f} vs {self.mean_b:.3f}: difference {self.difference:+.3f} (95% CI {low:+.3f} to {high:+.3f})"
+
+
+def compare_means(sample_a: Sequence[float], sample_b: Sequence[float]) -> MeanComparison:
+    """Compare the mean of ``sample_b`` with that of ``sample_a`` (each one value per independent run, at least two
+    each): the difference and its 95% Welch interval (unequal variances)."""
+    from scipy.stats import ttest_ind
+
+    a, b = np.asarray(sample_a, dtype=float), np.asarray(sample_b, dtype=float)
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"need at least two values per sample, got {len(a)} and {len(b)}")
+    ci = ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
+    return MeanComparison(float(a.mean()), float(b.mean()), float(b.mean() - a.mean()), (float(ci.low), float(ci.high)))
 
 
 def claim(statement: str, holds: bool, evidence: str = "") -> bool:

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from scipy.stats import fisher_exact
 
-from lecture_utils.claims import _fisher_power, _fisher_rejects, check, claim, compare_rates, detectable_difference
+from lecture_utils.claims import (_fisher_power, _fisher_rejects, check, claim, compare_means, compare_rates,
+                                  detectable_difference, holm_adjust)
 
 
 def test_rejection_region_matches_scipy_fisher():
@@ -45,6 +46,37 @@ def test_detectable_difference_shrinks_with_more_seeds():
     assert 0 < large < small <= 1
     assert _fisher_power(0.3, 0.3 + small, 10, 10, 0.05) >= 0.8 or _fisher_power(0.3, 0.3 - small, 10, 10, 0.05) >= 0.8
     assert math.isinf(detectable_difference(0.5, 1, 1))
+
+
+def test_detectable_change_is_asked_per_direction():
+    # From 0.84 with 50 per arm a rise to 1.00 reaches 80% power but a fall of 0.16 does not: each direction on its own.
+    rise, fall = detectable_difference(0.84, 50, 50, direction=+1), detectable_difference(0.84, 50, 50, direction=-1)
+    assert rise == pytest.approx(0.16) and fall > 0.2
+    assert _fisher_power(0.84, 0.84 - fall, 50, 50, 0.05) >= 0.8 > _fisher_power(0.84, 0.84 - fall + 0.01, 50, 50, 0.05)
+    assert detectable_difference(0.84, 50, 50) == min(rise, fall)
+    assert math.isinf(detectable_difference(0.96, 100, 100, direction=+1))
+    text = str(compare_rates(42, 50, 48, 50))
+    assert "a rise of 0.16 (to 100%)" in text and f"a fall of {fall:.2f}" in text
+    with pytest.raises(ValueError, match="direction"):
+        detectable_difference(0.5, 10, 10, direction=2)
+
+
+def test_holm_adjustment_known_values():
+    # m = 4: sorted p 0.01, 0.03, 0.04, 0.5 -> 0.04, max(0.04, 0.09), max(0.09, 0.08), 0.5.
+    assert holm_adjust([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5])
+    assert holm_adjust([0.5]) == [0.5] and holm_adjust([0.6, 0.6]) == [1.0, 1.0]
+
+
+def test_compare_means_welch_interval_and_equivalence():
+    a, b = [0.80, 0.82, 0.81, 0.79, 0.83], [0.81, 0.80, 0.84, 0.82, 0.80]
+    result = compare_means(a, b)
+    from scipy.stats import ttest_ind
+    ci = ttest_ind(b, a, equal_var=False).confidence_interval()
+    assert result.interval == pytest.approx((ci.low, ci.high)) and result.difference == pytest.approx(0.004)
+    assert result.within(0.05) and not result.within(0.01)
+    assert not compare_means([0.0, 1.0], [0.0, 1.0]).within(0.05)  # two noisy runs rule out nothing
+    with pytest.raises(ValueError, match="two values"):
+        compare_means([1.0], [1.0, 2.0])
 
 
 def test_bad_counts_are_refused():
