@@ -91,9 +91,12 @@ def worker_live(seeds: Sequence[int], cap: int) -> list[dict[str, Any]]:
     out = []
     for seed in seeds:
         stamps: list[float] = []
+
+        def stamp(_index: int, _agent: object, _steps: int, stamps: list[float] = stamps) -> None:
+            stamps.append(time.perf_counter())
+
         start = time.perf_counter()
-        history = train(A2CConfig(episodes=cap), seed=seed,
-                        on_episode=lambda _index, _agent, _steps, stamps=stamps: stamps.append(time.perf_counter())).history
+        history = train(A2CConfig(episodes=cap), seed=seed, on_episode=stamp).history
         returns = history["return"].to_numpy(dtype=float)
         lengths = history["length"].to_numpy()
         rolling = np.convolve(returns, np.ones(LIVE_DEMO_WINDOW) / LIVE_DEMO_WINDOW, mode="valid")

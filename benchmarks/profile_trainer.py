@@ -105,7 +105,8 @@ def env_only(env_id: str, steps: int, seed: int) -> tuple[float, float]:
     """Wall-clock and CPU seconds for ``steps`` calls of ``env.step`` with random actions, resetting whenever an
     episode ends."""
     env = make_env(env_id, seed=seed)
-    actions = np.random.RandomState(seed).randint(env.action_space.n, size=steps).tolist()  # drawn beforehand
+    n_actions = env_dimensions(env)[1]
+    actions = np.random.RandomState(seed).randint(n_actions, size=steps).tolist()  # drawn beforehand
     step, reset = env.step, env.reset
     reset()
     start, cpu = time.perf_counter(), time.process_time()

@@ -126,7 +126,7 @@ def main() -> int:
               f"SB3 {fmt(theirs[0], '{:,}')} steps / {fmt(theirs[1], '{:.1f}')} s", flush=True)
 
     def median(column: int) -> float | None:
-        values = [r[column] for r in rows if r[column] is not None]
+        values = [float(value) for value in (r[column] for r in rows) if value is not None]
         return float(np.median(values)) if len(values) == len(rows) else None
 
     lines = [
@@ -146,9 +146,10 @@ def main() -> int:
         lines.append(f"| {seed} | {fmt(ps, '{:,}')} | {fmt(pt, '{:.1f}')} | {fmt(ss, '{:,}')} | {fmt(st, '{:.1f}')} |")
     medians = [median(c) for c in (1, 2, 3, 4)]
     lines.append("| median | " + " | ".join(fmt(m, "{:,.0f}" if i % 2 == 0 else "{:.1f}") for i, m in enumerate(medians)) + " |")
-    if None not in medians:
-        lines += ["", f"Package / SB3: {medians[0] / medians[2]:.2f}x the environment steps, "
-                      f"{medians[1] / medians[3]:.2f}x the wall-clock time (medians)."]
+    steps_p, time_p, steps_s, time_s = medians
+    if steps_p is not None and time_p is not None and steps_s is not None and time_s is not None:
+        lines += ["", f"Package / SB3: {steps_p / steps_s:.2f}x the environment steps, "
+                      f"{time_p / time_s:.2f}x the wall-clock time (medians)."]
     lines += ablation_lines()
     text = "\n".join(lines) + "\n"
     atomic_write_text(args.out, text)

@@ -71,7 +71,7 @@ def first_parting() -> dict[str, int | None]:
 
 
 def ten_seed_recipe() -> int:
-    """In this process: how many of seeds 0-9 end lecture 07's live 60,000-step recipe with a last-20 mean >= 300."""
+    """In this process: how many of seeds 0-9 end lecture 07's live 50,000-step recipe with a last-20 mean >= 300."""
     from lecture_utils.experiments import RECOMMENDED_CONFIG
     from lecture_utils.lockstep import train_seeds
 
@@ -139,16 +139,17 @@ def main() -> int:
         print(f"04a/05/06 live runs vs stored on path {path}: first parting episode {parting}", flush=True)
         print(f"07 ten live seeds on path {path}: {ten}/10 end with a last-20 mean >= 300 (claim: >= 8)", flush=True)
     if args.grader:
-        runs = {"own path": grader_screen(grader_seeds)}
+        grader_runs = {"own path": grader_screen(grader_seeds)}
         for path, variables in PATHS.items():
             command = [sys.executable, __file__, "--grader-only"] + (["--quick"] if args.quick else [])
             done = subprocess.run(command, env={**os.environ, **variables}, capture_output=True, text=True, check=True)
-            runs[path] = json.loads(done.stdout.strip().splitlines()[-1])
-        for path, reached in runs.items():
-            held = [e for e in reached.values() if e is not None]
-            ok &= len(held) == len(reached)
-            print(f"08 grader's reference reaches 200 within 300 episodes on path {path}: {len(held)}/{len(reached)} "
-                  f"runs (latest at episode {max(held) if held else '-'}; {reached})", flush=True)
+            grader_runs[path] = json.loads(done.stdout.strip().splitlines()[-1])
+        for path, grader_reached in grader_runs.items():
+            held = [e for e in grader_reached.values() if e is not None]
+            ok &= len(held) == len(grader_reached)
+            print(f"08 grader's reference reaches 200 within 300 episodes on path {path}: {len(held)}/"
+                  f"{len(grader_reached)} runs (latest at episode {max(held) if held else '-'}; {grader_reached})",
+                  flush=True)
     print("all claims held" if ok else "SOME CLAIM FAILED")
     return 0 if ok else 1
 
