@@ -93,12 +93,16 @@ def training_sources(entry: str = TRAINING_ENTRY) -> list[str]:
 
 
 def _without_docstrings(tree: ast.AST) -> ast.AST:
+    """``tree`` without any statement that is only a string: module, class and function docstrings, and the
+    attribute docstrings under dataclass fields (such as every field of ``A2CConfig``), which do nothing when run."""
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
-                node.body = body[1:] or [ast.Pass()]
+        for field in ("body", "orelse", "finalbody"):
+            body = getattr(node, field, None)
+            if isinstance(body, list) and body and all(isinstance(s, ast.stmt) for s in body):
+                kept = [s for s in body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+                                                and isinstance(s.value.value, str))]
+                if len(kept) != len(body):
+                    setattr(node, field, kept or [ast.Pass()])
     return tree
 
 

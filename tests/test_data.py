@@ -309,6 +309,12 @@ def test_fingerprint_ignores_prose_but_not_code(tmp_path, monkeypatch):
     source = returns_py.read_text()
     returns_py.write_text("# a new comment\n" + source.replace('"""', '"""Docstring edited. ', 1))
     assert fingerprint() == original
+    config_py = package / "config.py"
+    config_source = config_py.read_text()
+    # An attribute docstring (the prose under a dataclass field) is prose too.
+    config_py.write_text(config_source.replace('"""Discount factor in (0, 1]."""', '"""The discount, edited."""', 1))
+    assert fingerprint() == original
+    config_py.write_text(config_source)
     returns_py.write_text(source.replace("gamma", "gamma ", 1) + "\nUNUSED = 1\n")
     assert fingerprint() != original
     datasets.code_fingerprint.cache_clear()
