@@ -41,8 +41,8 @@ class UpdateStats:
     critic_update_norm: float
 
 
-#: The row statistics of an episode after which no update ran (``freeze_at_return`` reached): NaN throughout, since
-#: there was no loss, gradient or step to measure.
+#: The row statistics of an episode after which no update ran (learning paused by ``freeze_at_return``): NaN
+#: throughout, since there was no loss, gradient or step to measure.
 NO_UPDATE = UpdateStats(*(math.nan,) * 7)
 
 

@@ -91,11 +91,12 @@ class A2CConfig:
     return ``G_t``), computed once per pass with the critic as it is at the start of the pass, as CleanRL's and
     Stable-Baselines3's PPO and A2C do. Seed: ``"td0"``."""
     freeze_at_return: float | None = None
-    """*(option)* Early stopping: once the mean return of the last ``FREEZE_WINDOW`` (100) finished episodes reaches
-    this value, stop learning. No further updates of actor or critic (nor their optimisers); the frozen policy keeps
-    playing, sampling its actions, until the budget ends, so the run's last 100 episodes measure the frozen policy on
-    fresh episodes. With CartPole's 500-step limit, 500 means "every one of the last 100 episodes reached the limit":
-    from then on the reward carries no signal to learn from. Seed: never stops (learns to the end)."""
+    """*(option)* Pause learning while the mean return of the last ``FREEZE_WINDOW`` (100) finished episodes is at
+    least this value: before each episode (or rollout) the trainer checks it, and while it holds there is no update of
+    actor or critic (nor of their optimisers); the policy keeps playing, sampling its actions. As soon as the mean
+    falls below the value again, learning resumes. With CartPole's 500-step limit, 500 means "learn only while one of
+    the last 100 episodes failed": while every episode reaches the limit, the reward carries no signal to learn from.
+    Seed: never pauses (learns to the end)."""
     implementation: str = "numpy"
     """``"numpy"`` (fast, hand-written gradients) or ``"torch"`` (autograd; reproduces the seed bit for bit)."""
 

@@ -60,8 +60,9 @@ class EpisodeLog:
 
 
 def learning_frozen(config: A2CConfig, log: EpisodeLog) -> bool:
-    """True once ``config.freeze_at_return`` is set and the last :data:`~lecture_utils.config.FREEZE_WINDOW`
-    finished episodes of ``log`` average at least that: from then on the trainer plays without updating."""
+    """True while ``config.freeze_at_return`` is set and the last :data:`~lecture_utils.config.FREEZE_WINDOW`
+    finished episodes of ``log`` average at least that: the trainers ask before every episode (or rollout), and skip
+    its update when the answer is yes."""
     if config.freeze_at_return is None:
         return False
     recent = log.recent_mean_return(FREEZE_WINDOW)

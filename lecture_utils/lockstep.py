@@ -247,7 +247,7 @@ def _episodes_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
     histories = [EpisodeLog() for _ in seeds]
     active = np.ones(n, dtype=bool)
     waiting = np.zeros(n, dtype=bool)  # episode over, update not yet done
-    frozen = np.zeros(n, dtype=bool)  # freeze_at_return reached: episodes are recorded without an update
+    frozen = np.zeros(n, dtype=bool)  # freeze_at_return holds for this episode: it is recorded without an update
     obs = np.zeros((n, obs_dim), np.float32)
 
     def begin(i: int) -> None:

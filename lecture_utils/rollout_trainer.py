@@ -13,7 +13,7 @@ Pseudocode::
         advantages: GAE(lambda) over each env's segment (lambda = 1 if unset: the n-step return minus V),
                     stopping at episode ends, bootstrapping from V(s_next) unless terminated
         the agent's usual update on the batch (passes, minibatches, actor step, critic steps),
-        unless freeze_at_return is set and the last 100 finished episodes average at least that
+        unless freeze_at_return is set and the last 100 finished episodes, before this rollout, average at least that
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ Pseudocode (the seed's loop)::
             for each minibatch of batch_size steps, in trajectory order:
                 one actor step on -mean(A log pi(a|s))
                 critic_steps critic steps on mean((V(s_t) - (r_t + gamma (1 - d_t) V(s_{t+1})))^2)
-        (option freeze_at_return: once the last 100 returns average that much, play on without updating)
+        (option freeze_at_return: no update while the last 100 returns, before this episode, average that much)
 """
 from __future__ import annotations
 

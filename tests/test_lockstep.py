@@ -58,6 +58,18 @@ def test_each_seed_equals_its_single_run(name):
         assert any(f is not None for f in first_frozen) and len(set(first_frozen)) > 1, first_frozen
 
 
+def test_seeds_that_pause_and_resume_learning_agree_with_their_single_runs():
+    # freeze_at_return pauses learning while the last 100 returns reach it: these seeds pause and resume at different
+    # episodes (seed 6 and seed 4 resume; see tests/test_trainer.py), so paused and learning seeds share rounds.
+    for config, seeds in ((A2CConfig(episodes=260, freeze_at_return=99.0), [6, 3, 5]),
+                          (A2CConfig(episodes=260, num_envs=4, rollout_steps=16, gae_lambda=0.95,
+                                     freeze_at_return=62.0), [4, 3, 5])):
+        for result, seed in zip(train_seeds(config, seeds), seeds, strict=True):
+            single = train(config, seed=seed)
+            pd.testing.assert_frame_equal(result.history, single.history, check_exact=True)
+            assert _same_agent(result.agent, single.agent), f"seed {seed}: final weights differ"
+
+
 def test_torch_agents_take_the_seed_by_seed_path_and_agree():
     config = A2CConfig(episodes=6, implementation="torch")
     for result, seed in zip(train_seeds(config, [1, 2]), [1, 2], strict=True):

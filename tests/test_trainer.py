@@ -108,29 +108,39 @@ def test_a_diverging_run_stops_at_the_first_non_finite_number(options, name, rec
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
-@pytest.mark.parametrize("config", [
-    A2CConfig(episodes=170, freeze_at_return=40.0),
-    A2CConfig(episodes=170, num_envs=4, rollout_steps=16, gae_lambda=0.95, freeze_at_return=25.0),
-], ids=["episodic", "rollouts"])
-def test_freeze_at_return_stops_every_update_once_the_last_100_returns_reach_it(config):
-    weights_after = []
-    result = train(config, seed=3, on_episode=lambda i, agent, steps: weights_after.append(agent.get_weights()))
-    history = result.history
+#: Runs whose learning pauses and then resumes: seed 6 episodic pauses after episode 113 and learns again from 197;
+#: seed 4 from rollouts pauses, resumes and pauses again.
+PAUSE_AND_RESUME = [(A2CConfig(episodes=260, freeze_at_return=99.0), 6),
+                    (A2CConfig(episodes=260, num_envs=4, rollout_steps=16, gae_lambda=0.95, freeze_at_return=62.0), 4)]
+
+
+@pytest.mark.parametrize(("config", "seed"), PAUSE_AND_RESUME, ids=["episodic", "rollouts"])
+def test_freeze_at_return_pauses_learning_exactly_while_the_last_100_returns_reach_it(config, seed):
+    weights_after, steps_after = [], []
+
+    def record(index, agent, steps):
+        weights_after.append(agent.get_weights())
+        steps_after.append(steps)
+
+    history = train(config, seed=seed, on_episode=record).history
     update_columns = ["actor_loss", "critic_loss", "actor_grad_norm", "critic_grad_norm", "advantage_std",
                       "actor_update_norm", "critic_update_norm"]
-    no_update = history[update_columns].isna().all(axis=1)
-    assert no_update.any() and not no_update.all(), "the test needs a run that freezes partway"
-    first = int(no_update.idxmax())
-    assert no_update.iloc[first:].all() and not history[update_columns].iloc[:first].isna().any().any()
+    paused = history[update_columns].isna().all(axis=1).to_numpy()
+    assert not (history[update_columns].isna().any(axis=1).to_numpy() & ~paused).any()  # all NaN or none
+    assert np.count_nonzero(np.diff(paused.astype(int))) >= 2, "the test needs a run that pauses and resumes"
     returns = history["return"].to_numpy()
-    assert first >= 100 and returns[first - 100:first].mean() >= config.freeze_at_return
-    if config.rollout_steps is None:  # episodic: decided before every episode, so at the first row it could be
-        assert all(returns[j - 100:j].mean() < config.freeze_at_return for j in range(100, first))
-    # Nothing moves once frozen (the row before the first frozen one is the last update's).
-    frozen_weights = weights_after[first - 1]
-    for later in weights_after[first:]:
-        assert all(np.array_equal(later[k], frozen_weights[k]) for k in frozen_weights)
-    # The frozen policy still plays its episodes to the end of the budget.
+    # The decision is taken before each episode (episodic) or rollout, from the rows recorded by then: a rollout's
+    # rows share the steps count of its end, and the rows before its first one are those recorded before it began.
+    first_row = {}
+    for row, steps in enumerate(steps_after):
+        first_row.setdefault(steps, row)
+    for row, steps in enumerate(steps_after):
+        before = row if config.rollout_steps is None else first_row[steps]
+        expected = before >= 100 and returns[before - 100:before].mean() >= config.freeze_at_return
+        assert paused[row] == expected, f"row {row}"
+    # Nothing moves while paused.
+    for row in np.flatnonzero(paused):
+        assert all(np.array_equal(weights_after[row][k], weights_after[row - 1][k]) for k in weights_after[row])
     assert len(history) == config.episodes
 
 
