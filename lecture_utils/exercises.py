@@ -92,7 +92,7 @@ def check_switch_velocity(value: float, grid: pd.DataFrame) -> bool:
 
 
 def check_seeds_needed(n: int) -> bool:
-    """Lecture 07, exercise 4: the fewest seeds n for which n solved out of n puts the 95% Wilson interval's lower end
+    """Lecture 07b, exercise 1: the fewest seeds n for which n solved out of n puts the 95% Wilson interval's lower end
     above 90%."""
     needed = next(m for m in range(1, 1000) if proportion_interval(m, m)[0] > 0.9)
     ok = int(n) == needed
@@ -406,7 +406,7 @@ def step_p_values(summary: pd.DataFrame) -> tuple[float, float]:
 
 
 def check_step_p_values(p_clip: float, p_bonus: float, summary: pd.DataFrame) -> bool:
-    """Lecture 07, exercise 5: the Fisher exact p-values (two-sided) of adding the clip and of removing the bonus,
+    """Lecture 07b, exercise 2: the Fisher exact p-values (two-sided) of adding the clip and of removing the bonus,
     on the fresh seeds' end-of-training solve counts, each to within 0.005."""
     truth = step_p_values(summary)
     oks = [abs(float(given) - want) < 5e-3 for given, want in zip((p_clip, p_bonus), truth, strict=True)]
@@ -456,6 +456,12 @@ MULTIPLE_CHOICE: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
                    "c": "no: fixes only work together"},
              {"a": "how different are three seeds of the same configuration (lecture 03's seed lottery)?",
               "c": "the ablation of section 5 adds fixes one at a time: what would test one alone?"}),
+    "07b-3": ("b", {"a": "about as often: a frozen policy cannot drift either way",
+                    "b": "less often: the rolling mean that first crosses a threshold is partly luck, so the frozen "
+                         "policy's own mean is often below it",
+                    "c": "more often: it stops sooner, before any drift begins"},
+              {"a": "the frozen policy does not drift, but was it as good as its last 100 episodes made it look?",
+               "c": "stopping sooner keeps a policy chosen by a lucky stretch: what do its next 100 episodes show?"}),
 }
 
 

@@ -30,13 +30,13 @@ from .history import EPISODE_COLUMNS
 from .snapshot_sets import SNAPSHOT_SETS, run_snapshot_set
 from .recipes import (ABLATION_FIXES, ABLATION_STEPS, CANONICAL_BASE_RUNG, CANONICAL_ROLLOUT_STEPS, CRITIC_TARGET_SEEDS,
                       DRIFT_SEEDS, FRESH_SEED_RUNGS, FRESH_SEEDS, PPO_STYLE_FROM, RECOMMENDED_16_ENVS_CONFIG,
-                      RECOMMENDED_EARLY_STOPPING_CONFIG,
+                      RECOMMENDED_EARLY_STOPPING_CONFIG, rung_display_name,
                       RECOMMENDED_CONFIG, RUNG_DISPLAY_NAMES, ablation_ladder, canonical_a2c)
 
 __all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "GAE_LAMBDAS", "ABLATION_STEPS", "ablation_ladder",
            "ABLATION_FIXES", "RECOMMENDED_CONFIG", "FRESH_SEEDS", "FRESH_SEED_RUNGS", "CANONICAL_BASE_RUNG",
            "CANONICAL_ROLLOUT_STEPS", "canonical_a2c", "CRITIC_TARGET_SEEDS", "RECOMMENDED_16_ENVS_CONFIG", "DRIFT_SEEDS",
-           "RECOMMENDED_EARLY_STOPPING_CONFIG",
+           "RECOMMENDED_EARLY_STOPPING_CONFIG", "rung_display_name",
            "PPO_STYLE_FROM", "RUNG_DISPLAY_NAMES",
            "get_experiment", "run_experiment",
            "load_experiment", "experiment_names", "make_data_set", "check_data_set_name", "describe_data_set"]

@@ -8,7 +8,7 @@ from .config import A2CConfig
 __all__ = ["ABLATION_STEPS", "ABLATION_FIXES", "ablation_ladder", "RECOMMENDED_CONFIG", "FRESH_SEEDS",
            "FRESH_SEED_RUNGS", "PPO_STYLE_FROM", "RUNG_DISPLAY_NAMES", "CANONICAL_BASE_RUNG", "CANONICAL_ROLLOUT_STEPS",
            "canonical_a2c", "CRITIC_TARGET_SEEDS", "RECOMMENDED_16_ENVS_CONFIG", "DRIFT_SEEDS",
-           "RECOMMENDED_EARLY_STOPPING_CONFIG"]
+           "RECOMMENDED_EARLY_STOPPING_CONFIG", "rung_display_name"]
 
 #: Environment-step budget of every rung of the ablation.
 ABLATION_STEPS = 300_000
@@ -55,13 +55,13 @@ RECOMMENDED_CONFIG = list(ablation_ladder().values())[-1]
 #: The recipe against its late drift: ``RECOMMENDED_CONFIG`` with 16 environments instead of 8 (rollouts of
 #: 16 x 32 steps, minibatches of 64, so still 8 minibatches per pass). Half as many updates over the budget, each on
 #: twice the data: less noise in each update once every episode reaches the time limit, when the advantages carry
-#: almost no signal and the cart's resting position wanders (lecture 07, section 6). Chosen on seeds 300-339 and
+#: almost no signal and the cart's resting position wanders (lecture 07b). Chosen on seeds 300-339 and
 #: 400-459, used by no data set; ``recipe_drift`` measures it on fresh seeds.
 RECOMMENDED_16_ENVS_CONFIG = RECOMMENDED_CONFIG.replace(num_envs=16, batch_size=64)
-#: The recipe with early stopping (``freeze_at_return=500``): it stops learning once each of its last 100 episodes
-#: reached CartPole's 500-step limit, the point from which the reward holds no signal and further updates only let
-#: the policy drift (lecture 07, section 6). The level follows from that cause, not from a screen: 500 is the most
-#: any episode can return. ``recipe_drift`` measures it on fresh seeds.
+#: The recipe that pauses learning while it has nothing to learn (``freeze_at_return=500``): no update while each of
+#: its last 100 episodes reached CartPole's 500-step limit, when the reward holds no signal and updates only let the
+#: policy drift (lecture 07b); learning resumes after a failure. The level follows from that cause, not from a
+#: screen: 500 is the most any episode can return. ``recipe_drift`` measures it on fresh seeds.
 RECOMMENDED_EARLY_STOPPING_CONFIG = RECOMMENDED_CONFIG.replace(freeze_at_return=500.0)
 #: Seeds of ``recipe_drift``: used by no other data set, nor by the choice of RECOMMENDED_16_ENVS_CONFIG
 #: or of RECOMMENDED_EARLY_STOPPING_CONFIG.
@@ -84,6 +84,13 @@ PPO_STYLE_FROM = "+ratio clip"
 #: How lecture 07 and the README name the stored rungs (the data sets keep their names): the rungs from
 #: :data:`PPO_STYLE_FROM` on are PPO-style.
 RUNG_DISPLAY_NAMES = {"+ratio clip": "+ratio clip (PPO-style)", "-entropy": "-entropy (PPO-style)"}
+
+
+def rung_display_name(rung: str) -> str:
+    """A rung's name as the lectures show it: the stored name, marked PPO-style from the ratio clip on."""
+    return RUNG_DISPLAY_NAMES.get(rung, rung)
+
+
 #: The rung whose options the canonical A2C keeps (GAE 0.95, gradient clipping 0.5, LR decay, log-softmax, advantage
 #: normalisation, entropy bonus 0.01, 8 environments), taking one gradient step per rollout instead of 5 passes of
 #: minibatches.

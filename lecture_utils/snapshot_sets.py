@@ -69,7 +69,7 @@ SNAPSHOT_SETS: dict[str, SnapshotSet] = {
                         "25 episodes to 300 (lectures 04a and 04b), seed 0 after 100, 165 and 465 episodes (lecture 07), and "
                         "with entropy bonus 0.1 on seed 3 every 25 episodes to 300 (lecture 05). The recommended "
                         "recipe on seed 32 (one of recommended_fresh_seeds) after 600 episodes and at the end of its "
-                        "300,000 steps (lecture 07).",
+                        "300,000 steps (lecture 07b).",
             runs={
                 "02 seed 1": SnapshotRun(A2CConfig(), seed=1, episodes=(50, 100)),
                 "03 seed 8": SnapshotRun(A2CConfig(), seed=8, episodes=(300,)),
