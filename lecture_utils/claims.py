@@ -139,15 +139,17 @@ class RateComparison:
     @property
     def detectable(self) -> str:
         """The smallest rise and fall of B's rate these sample sizes detect with 80% power, in words."""
-        parts = []
+        parts, none = [], []
         for step, sign, word in ((self.detectable_rise, +1, "rise"), (self.detectable_fall, -1, "fall")):
             if math.isinf(step):
-                parts.append(f"no {word}")
+                none.append(word)
                 continue
             target = self.rate_a + sign * step
             edge = f" (to {round(target):.0%})" if abs(target - round(target)) < 1e-9 else ""
             parts.append(f"a {word} of {step:.2f}{edge}")
-        return " or ".join(parts)
+        if not parts:
+            return "none (no change reaches that power)"
+        return " or ".join(parts) + (f" (no {none[0]} reaches that power)" if none else "")
 
     def __str__(self) -> str:
         low, high = self.interval

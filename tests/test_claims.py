@@ -55,6 +55,7 @@ def test_detectable_change_is_asked_per_direction():
     assert _fisher_power(0.84, 0.84 - fall, 50, 50, 0.05) >= 0.8 > _fisher_power(0.84, 0.84 - fall + 0.01, 50, 50, 0.05)
     assert detectable_difference(0.84, 50, 50) == min(rise, fall)
     assert math.isinf(detectable_difference(0.96, 100, 100, direction=+1))
+    assert str(compare_rates(96, 100, 98, 100)).endswith("a fall of 0.13 (no rise reaches that power)")
     text = str(compare_rates(42, 50, 48, 50))
     assert "a rise of 0.16 (to 100%)" in text and f"a fall of {fall:.2f}" in text
     with pytest.raises(ValueError, match="direction"):
