@@ -16,6 +16,9 @@ result (e.g. "the recipe is solved on at least 95% of fresh seeds"), never read 
 * for a comparison that finds no difference, the smallest rise and the smallest fall the study could have detected
   (80% power at ``alpha``, given the sample sizes and the first arm's rate; each direction on its own, since near 0
   or 1 they differ a lot), so "no difference" is never claimed where the data could not have shown one;
+* two rates measured on the *same* seeds (two configurations that share every run up to some point) are compared by
+  McNemar's exact test on the seeds whose outcome differs (:func:`compare_paired`), since Fisher's test assumes
+  independent samples;
 * several tests asked as one question (every step of a ladder, say) are corrected together by Holm's method
   (:func:`holm_adjust`), so that the chance of any false "significant" in the family stays at ``alpha``.
 
@@ -35,7 +38,7 @@ import numpy as np
 from .stats import proportion_interval
 
 __all__ = ["ALPHA", "POWER", "RateComparison", "compare_rates", "detectable_difference", "holm_adjust",
-           "MeanComparison", "compare_means", "claim", "check"]
+           "MeanComparison", "compare_means", "PairedComparison", "compare_paired", "claim", "check"]
 
 #: Level of every two-sample test in the series (two-sided).
 ALPHA = 0.05
@@ -211,6 +214,41 @@ def compare_means(sample_a: Sequence[float], sample_b: Sequence[float]) -> MeanC
         raise ValueError(f"need at least two values per sample, got {len(a)} and {len(b)}")
     ci = ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
     return MeanComparison(float(a.mean()), float(b.mean()), float(b.mean() - a.mean()), (float(ci.low), float(ci.high)))
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Two outcomes per seed (A and B on the same seeds): the seeds where only B succeeds (``gained``) and where only
+    A does (``lost``), and McNemar's exact two-sided p-value on those discordant seeds."""
+
+    seeds: int
+    successes_a: int
+    successes_b: int
+    gained: int
+    lost: int
+    p_value: float
+    alpha: float = ALPHA
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value <= self.alpha
+
+    def __str__(self) -> str:
+        return (f"{self.successes_a}/{self.seeds} vs {self.successes_b}/{self.seeds} on the same seeds: B alone on "
+                f"{self.gained}, A alone on {self.lost}; McNemar exact p = {self.p_value:.3g}")
+
+
+def compare_paired(success_a: Sequence[bool], success_b: Sequence[bool], alpha: float = ALPHA) -> PairedComparison:
+    """Compare B's success rate with A's on the same seeds (``success_a[i]`` and ``success_b[i]`` belong to seed
+    ``i``): McNemar's exact test, a two-sided binomial test of the discordant seeds against 1/2 (p = 1 if none)."""
+    a, b = np.asarray(success_a, dtype=bool), np.asarray(success_b, dtype=bool)
+    if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
+        raise ValueError(f"need two equal-length, non-empty lists of outcomes per seed, got {a.shape} and {b.shape}")
+    gained, lost = int((b & ~a).sum()), int((a & ~b).sum())
+    from scipy.stats import binomtest
+
+    p_value = float(binomtest(gained, gained + lost, 0.5).pvalue) if gained + lost else 1.0
+    return PairedComparison(len(a), int(a.sum()), int(b.sum()), gained, lost, p_value, alpha)
 
 
 def claim(statement: str, holds: bool, evidence: str = "") -> bool:

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from scipy.stats import fisher_exact
 
-from lecture_utils.claims import (_fisher_power, _fisher_rejects, check, claim, compare_means, compare_rates,
-                                  detectable_difference, holm_adjust)
+from lecture_utils.claims import (_fisher_power, _fisher_rejects, check, claim, compare_means, compare_paired,
+                                  compare_rates, detectable_difference, holm_adjust)
 
 
 def test_rejection_region_matches_scipy_fisher():
@@ -78,6 +78,18 @@ def test_compare_means_welch_interval_and_equivalence():
     assert not compare_means([0.0, 1.0], [0.0, 1.0]).within(0.05)  # two noisy runs rule out nothing
     with pytest.raises(ValueError, match="two values"):
         compare_means([1.0], [1.0, 2.0])
+
+
+def test_paired_comparison_is_mcnemar_exact_on_the_discordant_seeds():
+    a = [True] * 90 + [False] * 4 + [True] * 1 + [False] * 5
+    b = [True] * 90 + [True] * 4 + [False] * 1 + [False] * 5
+    result = compare_paired(a, b)
+    assert (result.gained, result.lost, result.successes_a, result.successes_b) == (4, 1, 91, 94)
+    assert result.p_value == pytest.approx(0.375)  # 2 * P(X <= 1), X ~ Binomial(5, 1/2) = 2 * 6/32
+    assert compare_paired([True, False], [True, False]).p_value == 1.0
+    assert compare_paired([False] * 8, [True] * 8).significant  # 8 of 8 discordant one way: p = 2/256
+    with pytest.raises(ValueError, match="equal-length"):
+        compare_paired([True], [True, False])
 
 
 def test_bad_counts_are_refused():
