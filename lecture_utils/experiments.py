@@ -154,8 +154,9 @@ EXPERIMENTS: dict[str, Experiment] = {
             description="RECOMMENDED_CONFIG against two candidates against its late drift, RECOMMENDED_16_ENVS_CONFIG "
                         "(16 environments instead of 8, minibatches of 64) and RECOMMENDED_EARLY_STOPPING_CONFIG (no "
                         "update while the last 100 episodes all reached 500), on "
-                        f"{len(DRIFT_SEEDS)} fresh seeds {DRIFT_SEEDS[0]}-{DRIFT_SEEDS[-1]}, {ABLATION_STEPS} "
-                        "environment steps each: how often each ends solved.",
+                        f"{len(DRIFT_SEEDS)} seeds {DRIFT_SEEDS[0]}-{DRIFT_SEEDS[-1]} (fresh for the recipe and the "
+                        "16-environment fix; the recipe's misses on them prompted the pause, which recipe_pause tests), "
+                        f"{ABLATION_STEPS} environment steps each: how often each ends solved.",
             configs={"recipe (8 envs)": RECOMMENDED_CONFIG, "recipe, 16 envs": RECOMMENDED_16_ENVS_CONFIG,
                      "recipe, pause at 500": RECOMMENDED_EARLY_STOPPING_CONFIG},
             seeds=DRIFT_SEEDS,

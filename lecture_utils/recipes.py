@@ -61,13 +61,14 @@ RECOMMENDED_16_ENVS_CONFIG = RECOMMENDED_CONFIG.replace(num_envs=16, batch_size=
 #: The recipe that pauses learning while it has nothing to learn (``freeze_at_return=500``): no update while each of
 #: its last 100 episodes reached CartPole's 500-step limit, when the reward holds no signal and updates only let the
 #: policy drift (lecture 07b); learning resumes after a failure. The level follows from that cause, not from a
-#: screen: 500 is the most any episode can return. ``recipe_drift`` measures it on fresh seeds.
+#: screen: 500 is the most any episode can return. ``recipe_pause`` measures it on seeds fresh for it;
+#: ``recipe_drift`` shows it on the seeds whose misses prompted it.
 RECOMMENDED_EARLY_STOPPING_CONFIG = RECOMMENDED_CONFIG.replace(freeze_at_return=500.0)
 #: Seeds of ``recipe_pause``: fresh for RECOMMENDED_EARLY_STOPPING_CONFIG, which was written after the recipe's
 #: results on DRIFT_SEEDS were known (they prompted it); used by no other data set or screen.
 PAUSE_SEEDS = tuple(range(600, 700))
-#: Seeds of ``recipe_drift``: used by no other data set, nor by the choice of RECOMMENDED_16_ENVS_CONFIG
-#: or of RECOMMENDED_EARLY_STOPPING_CONFIG.
+#: Seeds of ``recipe_drift``: used by no other data set, nor by the choice of RECOMMENDED_16_ENVS_CONFIG; the
+#: recipe's misses on them prompted RECOMMENDED_EARLY_STOPPING_CONFIG, so they are not fresh for that one.
 DRIFT_SEEDS = tuple(range(500, 600))
 #: The rungs that ``recommended_fresh_seeds`` trains on fresh seeds: the previous recommendation (``+8 envs``),
 #: the ratio clip added, and the entropy bonus removed.
