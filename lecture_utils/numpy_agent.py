@@ -566,8 +566,6 @@ class NumpyA2CStack(MinibatchMath):
         """:meth:`A2CAgent.advantages_and_critic_targets` (GAE) of batches of one length, for every seed at once: the
         same operations row by row as :func:`.returns.gae_advantages` (whose recursion runs here over seeds instead of
         one by one). Critic targets only for ``critic_target="lambda_return"`` (else ``None``)."""
-        cfg = self.config
-        lam = cast(float, cfg.advantage_lambda)
         some = next(iter(episodes.values()))
         shape = (len(self.agents), some.length)
         obs = np.zeros((*shape, some.obs.shape[1]), np.float32)
@@ -576,24 +574,104 @@ class NumpyA2CStack(MinibatchMath):
         for i, ep in episodes.items():
             obs[i], next_obs[i], rewards[i] = ep.obs, ep.next_obs, ep.rewards
             terminated[i], ends[i] = ep.terminated, ep.terminated | ep.truncated
+        adv, targets = self._stacked_gae(obs, next_obs, rewards, terminated, ends)
+        return {i: adv[i] for i in episodes}, None if targets is None else {i: targets[i] for i in episodes}
+
+    def _stacked_gae(self, obs: NDArray[np.float32], next_obs: NDArray[np.float32], rewards: NDArray[np.float64],
+                     terminated: NDArray[np.bool_], ends: NDArray[np.bool_]
+                     ) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+        """GAE advantages ``(S, T)`` float32 of stacked batches (``obs``, ``next_obs``: ``(S, T, obs_dim)``; the
+        rest ``(S, T)``) with the stacked critic, and the lambda-return targets ``(S, T)`` (or ``None``, see
+        :meth:`_stacked_advantages`)."""
+        cfg = self.config
+        lam = cast(float, cfg.advantage_lambda)
         values32 = self.critic.forward(obs)[1][..., 0]
         values = values32.astype(np.float64)
         next_values = self.critic.forward(next_obs)[1][..., 0].astype(np.float64)
         not_done = 1.0 - terminated.astype(np.float64)
         deltas = rewards + cfg.gamma * not_done * next_values - values  # td_errors
-        not_ended = 1.0 - ends.astype(np.float64)
-        adv64 = np.empty_like(deltas)
-        running = np.zeros(shape[0])
-        for t in range(shape[1] - 1, -1, -1):
-            running = deltas[:, t] + cfg.gamma * lam * not_ended[:, t] * running
-            adv64[:, t] = running
-        adv = adv64.astype(np.float32)
+        # (gamma * lam) * (1 - e_t) for every step at once (elementwise, so the same numbers as inside the loop);
+        # the recursion then runs over time-major copies, whose rows are contiguous.
+        carry = (cfg.gamma * lam * (1.0 - ends.astype(np.float64))).T.copy()
+        deltas_by_time = deltas.T.copy()
+        adv_by_time = np.empty_like(deltas_by_time)
+        running = np.zeros(obs.shape[0])
+        for t in range(deltas_by_time.shape[0] - 1, -1, -1):
+            running = deltas_by_time[t] + carry[t] * running
+            adv_by_time[t] = running
+        adv = adv_by_time.T.astype(np.float32, order="C")  # C order: the reductions below run along rows
         targets = adv + values32 if cfg.critic_target == "lambda_return" else None
         if cfg.normalize_advantages:
             adv = (adv - adv.mean(axis=-1, keepdims=True)) / (adv.std(axis=-1, keepdims=True) + np.float32(1e-8))
-        return {i: adv[i] for i in episodes}, None if targets is None else {i: targets[i] for i in episodes}
+        return adv, targets
 
-    # -- updates ----------------------------------------------------------------------------------------------
+    # -- updates ---------------------------------------------------------------------------------------------
+    def _update_one_length(self, batches: Sequence[Episode | None], seeds: list[int]) -> list[UpdateStats | None]:
+        """:meth:`update` where every updating seed's batch has one length and advantages are GAE (rollouts): every
+        minibatch position holds one group, all of ``seeds``. The batches are stacked once, each minibatch is a
+        slice of them (the same rows, so each seed's slice is computed as before), the seeds' rows are copied out
+        of the stack once per update rather than once per minibatch, and the statistics add up as ``(S,)`` float64
+        arrays (the same additions, in the same order, as the per-seed Python floats)."""
+        cfg = self.config
+        n_actions, batch_size = self.n_actions, cfg.batch_size
+        episodes = [cast(Episode, batches[i]) for i in seeds]
+        length, count = episodes[0].length, len(seeds)
+        gamma = np.float32(cfg.gamma)
+        obs = np.stack([ep.obs for ep in episodes])
+        next_obs = np.stack([ep.next_obs for ep in episodes])
+        rewards = np.stack([ep.rewards for ep in episodes])
+        terminated = np.stack([ep.terminated for ep in episodes])
+        ends = terminated | np.stack([ep.truncated for ep in episodes])
+        actions = np.stack([ep.actions for ep in episodes])
+        rewards32 = rewards.astype(np.float32)[..., None]
+        discount = gamma * (1.0 - terminated.astype(np.float32))[..., None]
+        old_log_probs = None
+        if cfg.ratio_clip is not None:  # each seed's own agent, as NumpyA2CAgent.update computes them
+            flat_actions = np.arange(length) * n_actions + actions
+            old_log_probs = np.stack([self.agents[i]._log_probs(ep.obs)[1].take(flat_actions[k])
+                                      for k, (i, ep) in enumerate(zip(seeds, episodes, strict=True))])
+        sub = self._rows(seeds)
+        starts = list(range(0, length, batch_size))
+        rows_offset = {size: (np.arange(count)[:, None] * size + np.arange(size)) * n_actions
+                       for size in {min(start + batch_size, length) - start for start in starts}}
+        actor_grad, actor_update = np.zeros(count), np.zeros(count)
+        critic_grad, critic_update = np.zeros(count), np.zeros(count)
+        actor_loss = critic_loss = np.zeros(count)
+        advantage_std = [0.0] * count
+        last_pass = cfg.update_passes - 1
+        for pass_index in range(cfg.update_passes):
+            adv, targets = sub._stacked_gae(obs, next_obs, rewards, terminated, ends)
+            if pass_index == 0:
+                advantage_std = [float(row.astype(np.float64).std()) for row in adv]
+            for start in starts:
+                stop = min(start + batch_size, length)
+                final = pass_index == last_pass and stop >= length
+                step = sub._minibatch_step(
+                    obs[:, start:stop], rows_offset[stop - start] + actions[:, start:stop], adv[:, start:stop], final,
+                    None if old_log_probs is None else old_log_probs[:, start:stop], next_obs[:, start:stop],
+                    rewards32[:, start:stop], discount[:, start:stop],
+                    None if targets is None else targets[:, start:stop, None])
+                if final:
+                    actor_loss = step.actor_loss
+                    critic_loss = step.critic_loss if cfg.critic_steps else np.zeros(count)
+                actor_grad += step.actor_grad_norm
+                actor_update += step.actor_update_norm
+                for grad_norms, update_norms in zip(step.critic_grad_norms, step.critic_update_norms, strict=True):
+                    critic_grad += grad_norms
+                    critic_update += update_norms
+        self._write_rows(sub, seeds)
+        actor_steps = max(cfg.update_passes * len(starts), 1)
+        critic_steps = max(cfg.update_passes * len(starts) * cfg.critic_steps, 1)
+        out: list[UpdateStats | None] = [None] * len(batches)
+        for k, i in enumerate(seeds):
+            out[i] = UpdateStats(actor_loss=float(actor_loss[k]), critic_loss=float(critic_loss[k]),
+                                 actor_grad_norm=float(actor_grad[k]) / actor_steps,
+                                 critic_grad_norm=float(critic_grad[k]) / critic_steps,
+                                 advantage_std=advantage_std[k],
+                                 actor_update_norm=float(actor_update[k]) / actor_steps,
+                                 critic_update_norm=float(critic_update[k]) / critic_steps)
+        return out
+
     def update(self, batches: Sequence[Episode | None]) -> list[UpdateStats | None]:
         """:meth:`NumpyA2CAgent.update` of every seed on its own batch, ``batches[s]`` (``None``: seed ``s`` does
         not update). Batches may differ in length: at each minibatch position the seeds whose minibatches have one
@@ -602,6 +680,8 @@ class NumpyA2CStack(MinibatchMath):
         n_actions, batch_size = self.n_actions, cfg.batch_size
         seeds = [i for i, b in enumerate(batches) if b is not None]
         episodes = {i: cast(Episode, batches[i]) for i in seeds}
+        if len(seeds) > 1 and cfg.advantage_lambda is not None and len({ep.length for ep in episodes.values()}) == 1:
+            return self._update_one_length(batches, seeds)
         gamma = np.float32(cfg.gamma)
         prepared = {}
         for i, ep in episodes.items():  # per seed, as NumpyA2CAgent.update prepares it
