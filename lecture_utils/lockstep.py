@@ -38,14 +38,12 @@ import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
-from .agent import NO_UPDATE, A2CAgent, check_update_finite, policy_entropy, sample_actions
+from .agent import NO_UPDATE, A2CAgent, UpdateStats, check_update_finite, policy_entropy, sample_actions
 from .config import A2CConfig
-from .envs import Episode, env_dimensions, make_env
+from .envs import CartPoleBatch, Episode, env_dimensions, make_env, space_dimensions
 from .errors import ConfigError
 from .history import EpisodeLog, TrainingMonitor, learning_frozen
-from .agent import UpdateStats
 from .numpy_agent import NumpyA2CAgent, NumpyA2CStack
-from .envs import space_dimensions
 from .rollout_trainer import make_vector_env, rollout_batch
 from .trainer import TrainResult, make_agent
 
@@ -53,77 +51,6 @@ __all__ = ["train_seeds", "CartPoleBatch", "GymBatch", "stackable", "act_probabi
 
 
 # -- environments ---------------------------------------------------------------------------------------------------
-class CartPoleBatch:
-    """``N`` Gymnasium CartPoles stepped as one float64 array, each reset by its own Gymnasium environment.
-
-    :meth:`step` is ``CartPoleEnv.step`` written over arrays with the same operations in the same order, so each
-    row follows exactly the trajectory its own environment would; the time limit is the ``TimeLimit`` wrapper's.
-    """
-
-    def __init__(self, envs: Sequence[gym.Env]) -> None:
-        self.envs = list(envs)
-        core: Any = self.envs[0].unwrapped  # gymnasium's CartPoleEnv (see supports)
-        self.limit = int(self.envs[0].spec.max_episode_steps) if self.envs[0].spec and \
-            self.envs[0].spec.max_episode_steps else None
-        self.gravity, self.masspole, self.total_mass = core.gravity, core.masspole, core.total_mass
-        self.length, self.polemass_length, self.force_mag = core.length, core.polemass_length, core.force_mag
-        self.tau, self.euler = core.tau, core.kinematics_integrator == "euler"
-        self.x_threshold, self.theta_threshold = core.x_threshold, core.theta_threshold_radians
-        self.state = np.zeros((len(self.envs), 4), dtype=np.float64)
-        self.elapsed = np.zeros(len(self.envs), dtype=np.int64)
-
-    @staticmethod
-    def supports(envs: Sequence[gym.Env]) -> bool:
-        """True if every environment is Gymnasium's CartPole with the same physics and its plain reward."""
-        from gymnasium.envs.classic_control.cartpole import CartPoleEnv
-
-        cores = [env.unwrapped for env in envs]
-        if not all(type(core) is CartPoleEnv and not core._sutton_barto_reward for core in cores):
-            return False
-        keys = ("gravity", "masscart", "masspole", "length", "force_mag", "tau", "kinematics_integrator",
-                "x_threshold", "theta_threshold_radians")
-        first = [getattr(cores[0], k) for k in keys]
-        limits = {env.spec.max_episode_steps if env.spec else None for env in envs}
-        return all([getattr(core, k) for k in keys] == first for core in cores) and len(limits) == 1
-
-    def reset(self, index: int) -> NDArray[np.float32]:
-        """Reset environment ``index`` from its own random stream; its first observation ``(4,)`` float32."""
-        obs, _ = self.envs[index].reset()
-        self.state[index] = self.envs[index].unwrapped.state  # type: ignore[attr-defined]
-        self.elapsed[index] = 0
-        return obs
-
-    def step(self, actions: NDArray[np.int64]) -> tuple[NDArray[np.float32], NDArray[np.float64],
-                                                        NDArray[np.bool_], NDArray[np.bool_]]:
-        """Step every row: ``actions (N,)`` -> ``(obs (N, 4) float32, rewards (N,), terminated (N,), truncated (N,))``.
-
-        Rows that ended must be reset before their next step (as with Gymnasium)."""
-        x, x_dot, theta, theta_dot = self.state.T
-        force = np.where(actions == 1, self.force_mag, -self.force_mag)
-        costheta, sintheta = np.cos(theta), np.sin(theta)
-        temp = (force + self.polemass_length * np.square(theta_dot) * sintheta) / self.total_mass
-        thetaacc = (self.gravity * sintheta - costheta * temp) / (
-            self.length * (4.0 / 3.0 - self.masspole * np.square(costheta) / self.total_mass))
-        xacc = temp - self.polemass_length * thetaacc * costheta / self.total_mass
-        if self.euler:
-            x = x + self.tau * x_dot
-            x_dot = x_dot + self.tau * xacc
-            theta = theta + self.tau * theta_dot
-            theta_dot = theta_dot + self.tau * thetaacc
-        else:
-            x_dot = x_dot + self.tau * xacc
-            x = x + self.tau * x_dot
-            theta_dot = theta_dot + self.tau * thetaacc
-            theta = theta + self.tau * theta_dot
-        state = self.state
-        state[:, 0], state[:, 1], state[:, 2], state[:, 3] = x, x_dot, theta, theta_dot
-        terminated = (x < -self.x_threshold) | (x > self.x_threshold) | (theta < -self.theta_threshold) | \
-            (theta > self.theta_threshold)
-        self.elapsed += 1
-        truncated = self.elapsed >= self.limit if self.limit is not None else np.zeros_like(terminated)
-        return state.astype(np.float32), np.ones(len(state)), terminated, truncated
-
-
 class GymBatch:
     """The general case: each environment steps by itself (same interface as :class:`CartPoleBatch`)."""
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from .agent import NO_UPDATE, A2CAgent, check_update_finite, policy_entropy, sample_actions
 from .config import A2CConfig
-from .envs import Episode, check_spaces, open_env, space_dimensions
+from .envs import CartPoleBatch, Episode, check_spaces, make_env, open_env, space_dimensions
 from .errors import ConfigError
 from .history import EpisodeLog, TrainingMonitor, learning_frozen
 
@@ -69,7 +69,7 @@ def rollout_batch(obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, nex
 
 
 def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, int], A2CAgent],
-                   monitor: TrainingMonitor) -> tuple[pd.DataFrame, A2CAgent, gym.vector.VectorEnv]:
+                   monitor: TrainingMonitor) -> tuple[pd.DataFrame, A2CAgent]:
     """Train until ``config.episodes`` episodes have finished (or ``max_steps`` steps); one row per finished episode.
 
     The row's losses, gradient norms and advantage spread are those of the update that follows the rollout in which
@@ -81,6 +81,13 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
     obs_dim, n_actions = space_dimensions(envs.single_observation_space, envs.single_action_space)
     agent = agent_factory(obs_dim, n_actions)
     obs, _ = envs.reset(seed=int(seed))
+    # Gymnasium's CartPole: its vector environment's copies stepped as one array instead (the same trajectories,
+    # reset from the same streams: copy k reseeded with seed + k, as the vector environment's reset just did).
+    copies = [make_env(config.env_id) for _ in range(n_envs)]
+    batch = CartPoleBatch(copies) if CartPoleBatch.supports(copies) else None
+    if batch is not None:
+        envs.close()
+        obs = np.stack([batch.reset(k, seed=int(seed) + k) for k in range(n_envs)])
     history = EpisodeLog()
     running_return = np.zeros(n_envs)
     running_length = np.zeros(n_envs, dtype=np.int64)
@@ -101,7 +108,10 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
         for k in range(n_steps):
             probs = agent.probabilities(obs)
             actions = sample_actions(probs, agent.rng)
-            next_obs, rewards, terminated, truncated, info = envs.step(actions)
+            if batch is not None:
+                next_obs, rewards, terminated, truncated = batch.step(actions)
+            else:
+                next_obs, rewards, terminated, truncated, info = envs.step(actions)
             buf_obs[k], buf_act[k], buf_rew[k] = obs, actions, rewards
             buf_term[k], buf_trunc[k] = terminated, truncated
             buf_next[k] = next_obs
@@ -109,7 +119,10 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
             running_length += 1
             running_entropy += policy_entropy(probs)
             for i in np.flatnonzero(terminated | truncated):
-                buf_next[k, i] = info["final_obs"][i]  # the state the episode ended in, not the reset state
+                if batch is not None:
+                    next_obs[i] = batch.reset(int(i))  # buf_next keeps the state the episode ended in
+                else:
+                    buf_next[k, i] = info["final_obs"][i]  # the state the episode ended in, not the reset state
                 ended_now.append((float(running_return[i]), int(running_length[i]),
                                   float(running_entropy[i] / running_length[i])))
                 running_return[i] = running_length[i] = running_entropy[i] = 0
@@ -125,4 +138,5 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
             history.append(finished, episode_return, length, entropy, last_stats)
             finished += 1
             monitor.episode_recorded(history, agent, steps_taken)
-    return history.frame(), agent, envs
+    envs.close()
+    return history.frame(), agent

@@ -138,7 +138,7 @@ def _train_from_rollouts(config: A2CConfig, seed: int, agent: A2CAgent | None, e
                           "rollout_steps and steps its own vector environments: leave env unset")
     factory = (lambda obs_dim, n_actions: agent) if agent is not None else (
         lambda obs_dim, n_actions: make_agent(config, obs_dim, n_actions, seed))
-    history, trained, _ = train_rollouts(config, seed, factory, monitor)
+    history, trained = train_rollouts(config, seed, factory, monitor)
     # Evaluation plays single episodes: a separate environment, seeded from the same seed.
     return TrainResult(history=history, agent=trained, env=make_env(config.env_id, seed=seed), config=config,
                        seed=seed)

@@ -1,3 +1,4 @@
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -30,6 +31,41 @@ def test_truncation_is_not_termination():
     ep = rollout_episode(env, lambda obs: int(obs[2] + 0.5 * obs[3] > 0))
     assert ep.length == 500
     assert ep.truncated[-1] and not ep.terminated.any()
+
+
+class _PassThrough(gym.Wrapper):
+    """A wrapper that changes nothing: rollout_episode then steps the environment through Gymnasium's own calls."""
+
+
+@pytest.mark.parametrize("seed", [0, 7, 123])
+def test_cartpole_fast_path_plays_gymnasiums_episodes_exactly(seed):
+    """rollout_episode's CartPole fast path (physics on Python floats) against Gymnasium stepping the same seeded
+    environment: the same arrays bit for bit, over episodes that terminate and ones the time limit truncates, and
+    the environment carries on exactly (later resets, later steps) as if Gymnasium had stepped it."""
+    from lecture_utils.envs import _plain_cartpole
+
+    rng_fast, rng_slow = np.random.default_rng(seed), np.random.default_rng(seed)
+    fast, slow = make_env(seed=seed), _PassThrough(make_env(seed=seed))
+
+    def controller(rng):  # mostly the balancing rule of test_truncation_is_not_termination, sometimes random
+        return lambda obs: int(rng.random() < 0.5) if rng.random() < 0.05 else int(obs[2] + 0.5 * obs[3] > 0)
+
+    ends = set()
+    for episode in range(12):
+        policy_fast = controller(rng_fast) if episode % 3 else (lambda obs: int(rng_fast.random() < 0.5))
+        policy_slow = controller(rng_slow) if episode % 3 else (lambda obs: int(rng_slow.random() < 0.5))
+        a, b = rollout_episode(fast, policy_fast), rollout_episode(slow, policy_slow)
+        for field in ("obs", "actions", "rewards", "next_obs", "terminated", "truncated"):
+            x, y = getattr(a, field), getattr(b, field)
+            assert x.dtype == y.dtype and np.array_equal(x, y), (episode, field)
+        ends.add("truncated" if a.truncated[-1] else "terminated")
+        assert np.array_equal(fast.unwrapped.state, slow.unwrapped.state)
+    assert ends == {"truncated", "terminated"}
+    assert _plain_cartpole(fast) is not None and _plain_cartpole(slow) is None
+    # After an episode played on the fast path, Gymnasium's own step carries on from the same state.
+    fast.reset()
+    slow.reset()
+    assert np.array_equal(fast.step(1)[0], slow.step(1)[0])
 
 
 @pytest.mark.parametrize("env_id, fragment", [("NoSuchEnv-v0", "registered id"), ("Pendulum-v1", "Box"),
