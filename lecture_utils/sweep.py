@@ -22,7 +22,8 @@ import pandas as pd
 
 from .config import A2CConfig
 
-__all__ = ["RunSpec", "run_one", "run_block", "block_trainer", "run_sweep", "seed_blocks", "sweep_specs", "varying_fields"]
+__all__ = ["RunSpec", "run_one", "run_block", "block_trainer", "run_sweep", "seed_blocks", "sweep_specs", "varying_fields",
+           "LOCKSTEP_BLOCK"]
 
 
 @dataclass(frozen=True)
@@ -92,20 +93,32 @@ def run_block(specs: Sequence[RunSpec]) -> list[tuple[RunSpec, pd.DataFrame]]:
     return out
 
 
+#: Most seeds in one lockstep block when the caller sets no block size: past about this many, one more seed adds
+#: little throughput (``benchmarks/lockstep_bench.py``, scaling table), and smaller blocks even out the workers' loads.
+LOCKSTEP_BLOCK = 32
+
+
 def seed_blocks(specs: Sequence[RunSpec], workers: int, block_size: int | None = None) -> list[list[RunSpec]]:
-    """Group runs into blocks of one configuration each: ``block_size`` seeds, or (unset) as few blocks as keep
-    every one of ``workers`` busy (a configuration's seeds split into ``ceil(workers / configurations)`` blocks)."""
+    """Group runs into tasks of one configuration each.
+
+    With ``block_size`` set, every configuration's seeds go in blocks of that many. Unset: a rollout configuration's
+    seeds (trained in lockstep) go in as few even blocks as keep every one of ``workers`` busy, at most
+    :data:`LOCKSTEP_BLOCK` seeds each; an episodic configuration's seeds (trained one after another, see
+    :func:`block_trainer`) are a task each, so that the workers' loads even out. Lockstep blocks come first: they
+    are the long tasks, and the short ones then fill the workers' gaps at the end."""
     by_config: dict[str, list[RunSpec]] = {}
     for spec in specs:
         by_config.setdefault(spec.name, []).append(spec)
+    if block_size is not None:
+        size = max(1, int(block_size))
+        return [runs[i:i + size] for runs in by_config.values() for i in range(0, len(runs), size)]
+    lockstep = {name: runs for name, runs in by_config.items() if block_trainer(runs[0].config) == LOCKSTEP_TRAINER}
     blocks: list[list[RunSpec]] = []
-    for runs in by_config.values():
-        if block_size is None:  # even blocks, sizes differing by at most one
-            chunks = min(len(runs), max(1, -(-max(1, workers) // len(by_config))))
-            blocks.extend(runs[k * len(runs) // chunks:(k + 1) * len(runs) // chunks] for k in range(chunks))
-        else:
-            size = max(1, int(block_size))
-            blocks.extend(runs[i:i + size] for i in range(0, len(runs), size))
+    for runs in lockstep.values():  # even blocks, sizes differing by at most one
+        wanted = max(-(-max(1, workers) // len(lockstep)), -(-len(runs) // LOCKSTEP_BLOCK))
+        chunks = min(len(runs), wanted)
+        blocks.extend(runs[k * len(runs) // chunks:(k + 1) * len(runs) // chunks] for k in range(chunks))
+    blocks.extend([spec] for name, runs in by_config.items() if name not in lockstep for spec in runs)
     return blocks
 
 
@@ -136,8 +149,8 @@ def run_sweep(
         progress: a tqdm bar over runs on stderr.
         on_result: called in this process as each run finishes (e.g. to save it at once, so a sweep can resume).
         skip: runs for which this returns true are not trained (already done) and are absent from the result.
-        block_size: seeds per task (each task trains its block in lockstep); unset, as few blocks as keep every
-            worker busy (see :func:`seed_blocks`).
+        block_size: seeds per task; unset, :func:`seed_blocks` decides (lockstep blocks for rollout configurations,
+            a task per seed for episodic ones).
 
     Returns:
         Columns ``config, seed, episode``, then the config fields that vary across ``configs``, then the metrics

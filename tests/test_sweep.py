@@ -69,15 +69,27 @@ def test_dask_backend_gives_the_serial_table(serial):
 
 
 def test_seed_blocks_keep_configurations_apart_and_workers_busy():
-    from lecture_utils.sweep import seed_blocks, sweep_specs
+    from lecture_utils.experiments import RECOMMENDED_CONFIG
+    from lecture_utils.sweep import LOCKSTEP_BLOCK, seed_blocks, sweep_specs
 
-    specs = sweep_specs({"a": A2CConfig(episodes=1), "b": A2CConfig(episodes=2)}, range(10))
+    rollout_a, rollout_b = RECOMMENDED_CONFIG, RECOMMENDED_CONFIG.replace(num_envs=4)
+    specs = sweep_specs({"a": rollout_a, "b": rollout_b}, range(10))
     blocks = seed_blocks(specs, workers=2)
     assert [len(b) for b in blocks] == [10, 10] and all(len({s.name for s in b}) == 1 for b in blocks)
     blocks = seed_blocks(specs[:10], workers=4)  # one configuration, four workers: four blocks
     assert [len(b) for b in blocks] == [2, 3, 2, 3]
     assert sorted(s.seed for b in blocks for s in b) == list(range(10))
     assert [len(b) for b in seed_blocks(specs, workers=2, block_size=4)] == [4, 4, 2, 4, 4, 2]
+    # Many seeds: blocks of at most LOCKSTEP_BLOCK, even.
+    many = sweep_specs({"a": rollout_a}, range(3 * LOCKSTEP_BLOCK + 1))
+    sizes = [len(b) for b in seed_blocks(many, workers=2)]
+    assert len(sizes) == 4 and max(sizes) <= LOCKSTEP_BLOCK and max(sizes) - min(sizes) <= 1 and sum(sizes) == len(many)
+    # Episodic configurations (trained seed by seed anyway): a task per seed, after the lockstep blocks.
+    mixed = sweep_specs({"episodic": A2CConfig(episodes=1), "a": rollout_a}, range(5))
+    blocks = seed_blocks(mixed, workers=2)
+    assert [len(b) for b in blocks] == [2, 3, 1, 1, 1, 1, 1]
+    assert [b[0].name for b in blocks] == ["a", "a"] + ["episodic"] * 5
+    assert sorted((s.name, s.seed) for b in blocks for s in b) == sorted((s.name, s.seed) for s in mixed)
 
 
 def test_blocks_give_each_run_its_single_table():
