@@ -122,11 +122,18 @@ class Adam:
         v += tmp
         if isinstance(self.steps, np.ndarray):
             # Per seed, in Python floats as below (NumPy's vector power need not round as C's pow does), then
-            # applied as float32 columns: the very float32 operations the scalars would give.
+            # applied as float32 columns: the very float32 operations the scalars would give. Seeds that have taken
+            # the same number of steps (usually all of them) share one computation.
             steps = self.steps.tolist()
-            bias_correction1: Any = np.array([1.0 - self.beta1 ** k for k in steps])
-            bias_correction2_sqrt: Any = np.array([math.sqrt(1.0 - self.beta2 ** k) for k in steps],
-                                                  dtype=np.float32)[:, None]
+            first = steps[0]
+            if steps.count(first) == len(steps):
+                bias_correction1: Any = np.full(len(steps), 1.0 - self.beta1 ** first)
+                bias_correction2_sqrt: Any = np.full((len(steps), 1), math.sqrt(1.0 - self.beta2 ** first),
+                                                     dtype=np.float32)
+            else:
+                bias_correction1 = np.array([1.0 - self.beta1 ** k for k in steps])
+                bias_correction2_sqrt = np.array([math.sqrt(1.0 - self.beta2 ** k) for k in steps],
+                                                 dtype=np.float32)[:, None]
         else:
             bias_correction1 = 1.0 - self.beta1 ** self.steps
             bias_correction2_sqrt = math.sqrt(1.0 - self.beta2 ** self.steps)
@@ -626,11 +633,10 @@ class NumpyA2CStack(MinibatchMath):
         rewards32 = rewards.astype(np.float32)[..., None]
         discount = gamma * (1.0 - terminated.astype(np.float32))[..., None]
         old_log_probs = None
-        if cfg.ratio_clip is not None:  # each seed's own agent, as NumpyA2CAgent.update computes them
-            flat_actions = np.arange(length) * n_actions + actions
-            old_log_probs = np.stack([self.agents[i]._log_probs(ep.obs)[1].take(flat_actions[k])
-                                      for k, (i, ep) in enumerate(zip(seeds, episodes, strict=True))])
         sub = self._rows(seeds)
+        if cfg.ratio_clip is not None:  # log pi_old(a_t|s_t) of every seed's whole batch, before any step
+            flat_actions = (np.arange(count)[:, None] * length + np.arange(length)) * n_actions + actions
+            old_log_probs = sub._log_probs(obs)[1].take(flat_actions)
         starts = list(range(0, length, batch_size))
         rows_offset = {size: (np.arange(count)[:, None] * size + np.arange(size)) * n_actions
                        for size in {min(start + batch_size, length) - start for start in starts}}
