@@ -40,6 +40,18 @@ class UpdateStats:
     actor_update_norm: float
     critic_update_norm: float
 
+    @classmethod
+    def from_steps(cls, actor_loss: float, critic_loss: float, advantage_std: float, actor_grad_norms: list[float],
+                   critic_grad_norms: list[float], actor_update_norms: list[float],
+                   critic_update_norms: list[float]) -> "UpdateStats":
+        """The statistics of an update from its per-step lists (one entry per optimiser step; empty lists give 0)."""
+        def mean(values: list[float]) -> float:
+            return float(np.mean(values)) if values else 0.0
+
+        return cls(actor_loss=actor_loss, critic_loss=critic_loss, actor_grad_norm=mean(actor_grad_norms),
+                   critic_grad_norm=mean(critic_grad_norms), advantage_std=advantage_std,
+                   actor_update_norm=mean(actor_update_norms), critic_update_norm=mean(critic_update_norms))
+
 
 #: The row statistics of an episode after which no update ran (learning paused by ``freeze_at_return``): NaN
 #: throughout, since there was no loss, gradient or step to measure.

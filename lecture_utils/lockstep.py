@@ -235,17 +235,16 @@ def _episodes_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
         ended = playing[(terminated | truncated)[playing]].tolist()
         for i in ended:
             ended_by[i] = terminated[i], truncated[i]
-        if stack is None:
-            for i in ended:  # each seed updates at once, by itself
+        learning = [i for i in ended if not frozen[i]]  # before record(), which decides the next episode's pause
+        for i in ended:
+            # Without a stack every seed updates at once, by itself; with one, a paused seed has nothing to update
+            # and plays on. The entropy is that of the policy that acted, before any update.
+            if stack is None or frozen[i]:
                 episode = episode_of(i)
                 entropy = float(policy_entropy(agents[i].probabilities(episode.obs)).mean())
                 record(i, episode, entropy, NO_UPDATE if frozen[i] else agents[i].update(episode))
+        if stack is None:
             continue
-        learning = [i for i in ended if not frozen[i]]
-        for i in ended:
-            if frozen[i]:  # nothing to update: record the episode and play on
-                episode = episode_of(i)
-                record(i, episode, float(policy_entropy(agents[i].probabilities(episode.obs)).mean()), NO_UPDATE)
         waiting[learning] = True
         # Update the waiting seeds together once they are at least half of those still learning (or all of them):
         # waiting longer would leave more seeds idle while the rest play, updating sooner stacks fewer updates.

@@ -136,12 +136,5 @@ class TorchA2CAgent(A2CAgent):
                     if cfg.max_grad_norm is not None:
                         torch.nn.utils.clip_grad_norm_(self.critic.parameters(), cfg.max_grad_norm)
                     critic_updates.append(step_and_measure(self.critic_optimizer, self.critic))
-        return UpdateStats(
-            actor_loss=float(actor_loss.detach()),
-            critic_loss=float(critic_loss.detach()),
-            actor_grad_norm=float(np.mean(actor_norms)) if actor_norms else 0.0,
-            critic_grad_norm=float(np.mean(critic_norms)) if critic_norms else 0.0,
-            advantage_std=advantage_std,
-            actor_update_norm=float(np.mean(actor_updates)) if actor_updates else 0.0,
-            critic_update_norm=float(np.mean(critic_updates)) if critic_updates else 0.0,
-        )
+        return UpdateStats.from_steps(float(actor_loss.detach()), float(critic_loss.detach()), advantage_std,
+                                      actor_norms, critic_norms, actor_updates, critic_updates)
