@@ -30,13 +30,13 @@ from .history import EPISODE_COLUMNS
 from .snapshot_sets import SNAPSHOT_SETS, run_snapshot_set
 from .recipes import (ABLATION_FIXES, ABLATION_STEPS, CANONICAL_BASE_RUNG, CANONICAL_ROLLOUT_STEPS, CRITIC_TARGET_SEEDS,
                       DRIFT_SEEDS, FRESH_SEED_RUNGS, FRESH_SEEDS, PPO_STYLE_FROM, RECOMMENDED_16_ENVS_CONFIG,
-                      RECOMMENDED_EARLY_STOPPING_CONFIG, PAUSE_SEEDS, rung_display_name,
+                      RECOMMENDED_PAUSE_CONFIG, PAUSE_SEEDS, rung_display_name,
                       RECOMMENDED_CONFIG, RUNG_DISPLAY_NAMES, ablation_ladder, canonical_a2c)
 
 __all__ = ["Experiment", "EXPERIMENTS", "ENTROPY_COEFS", "GAE_LAMBDAS", "ABLATION_STEPS", "ablation_ladder",
            "ABLATION_FIXES", "RECOMMENDED_CONFIG", "FRESH_SEEDS", "FRESH_SEED_RUNGS", "CANONICAL_BASE_RUNG",
            "CANONICAL_ROLLOUT_STEPS", "canonical_a2c", "CRITIC_TARGET_SEEDS", "RECOMMENDED_16_ENVS_CONFIG", "DRIFT_SEEDS",
-           "RECOMMENDED_EARLY_STOPPING_CONFIG", "rung_display_name", "PAUSE_SEEDS",
+           "RECOMMENDED_PAUSE_CONFIG", "rung_display_name", "PAUSE_SEEDS",
            "PPO_STYLE_FROM", "RUNG_DISPLAY_NAMES",
            "get_experiment", "run_experiment",
            "load_experiment", "experiment_names", "make_data_set", "check_data_set_name", "describe_data_set"]
@@ -152,23 +152,23 @@ EXPERIMENTS: dict[str, Experiment] = {
         Experiment(
             name="recipe_drift",
             description="RECOMMENDED_CONFIG against two candidates against its late drift, RECOMMENDED_16_ENVS_CONFIG "
-                        "(16 environments instead of 8, minibatches of 64) and RECOMMENDED_EARLY_STOPPING_CONFIG (no "
+                        "(16 environments instead of 8, minibatches of 64) and RECOMMENDED_PAUSE_CONFIG (no "
                         "update while the last 100 episodes all reached 500), on "
                         f"{len(DRIFT_SEEDS)} seeds {DRIFT_SEEDS[0]}-{DRIFT_SEEDS[-1]} (fresh for the recipe and the "
                         "16-environment fix; the recipe's misses on them prompted the pause, which recipe_pause tests), "
                         f"{ABLATION_STEPS} environment steps each: how often each ends solved.",
             configs={"recipe (8 envs)": RECOMMENDED_CONFIG, "recipe, 16 envs": RECOMMENDED_16_ENVS_CONFIG,
-                     "recipe, pause at 500": RECOMMENDED_EARLY_STOPPING_CONFIG},
+                     "recipe, pause at 500": RECOMMENDED_PAUSE_CONFIG},
             seeds=DRIFT_SEEDS,
             drop=RETURNS_ONLY_DROP,
         ),
         Experiment(
             name="recipe_pause",
-            description="RECOMMENDED_CONFIG against RECOMMENDED_EARLY_STOPPING_CONFIG (no update while the last 100 "
+            description="RECOMMENDED_CONFIG against RECOMMENDED_PAUSE_CONFIG (no update while the last 100 "
                         f"episodes all reached 500) on {len(PAUSE_SEEDS)} seeds {PAUSE_SEEDS[0]}-{PAUSE_SEEDS[-1]}, "
                         f"fresh for the pause (recipe_drift's seeds prompted it), {ABLATION_STEPS} environment steps "
                         "each: how often each ends solved.",
-            configs={"recipe (8 envs)": RECOMMENDED_CONFIG, "recipe, pause at 500": RECOMMENDED_EARLY_STOPPING_CONFIG},
+            configs={"recipe (8 envs)": RECOMMENDED_CONFIG, "recipe, pause at 500": RECOMMENDED_PAUSE_CONFIG},
             seeds=PAUSE_SEEDS,
             drop=RETURNS_ONLY_DROP,
         ),

@@ -8,7 +8,7 @@ from .config import A2CConfig
 __all__ = ["ABLATION_STEPS", "ABLATION_FIXES", "ablation_ladder", "RECOMMENDED_CONFIG", "FRESH_SEEDS",
            "FRESH_SEED_RUNGS", "PPO_STYLE_FROM", "RUNG_DISPLAY_NAMES", "CANONICAL_BASE_RUNG", "CANONICAL_ROLLOUT_STEPS",
            "canonical_a2c", "CRITIC_TARGET_SEEDS", "RECOMMENDED_16_ENVS_CONFIG", "DRIFT_SEEDS",
-           "RECOMMENDED_EARLY_STOPPING_CONFIG", "rung_display_name", "PAUSE_SEEDS"]
+           "RECOMMENDED_PAUSE_CONFIG", "rung_display_name", "PAUSE_SEEDS"]
 
 #: Environment-step budget of every rung of the ablation.
 ABLATION_STEPS = 300_000
@@ -63,12 +63,12 @@ RECOMMENDED_16_ENVS_CONFIG = RECOMMENDED_CONFIG.replace(num_envs=16, batch_size=
 #: policy drift (lecture 07b); learning resumes after a failure. The level follows from that cause, not from a
 #: screen: 500 is the most any episode can return. ``recipe_pause`` measures it on seeds fresh for it;
 #: ``recipe_drift`` shows it on the seeds whose misses prompted it.
-RECOMMENDED_EARLY_STOPPING_CONFIG = RECOMMENDED_CONFIG.replace(freeze_at_return=500.0)
-#: Seeds of ``recipe_pause``: fresh for RECOMMENDED_EARLY_STOPPING_CONFIG, which was written after the recipe's
+RECOMMENDED_PAUSE_CONFIG = RECOMMENDED_CONFIG.replace(freeze_at_return=500.0)
+#: Seeds of ``recipe_pause``: fresh for RECOMMENDED_PAUSE_CONFIG, which was written after the recipe's
 #: results on DRIFT_SEEDS were known (they prompted it); used by no other data set or screen.
 PAUSE_SEEDS = tuple(range(600, 700))
 #: Seeds of ``recipe_drift``: used by no other data set, nor by the choice of RECOMMENDED_16_ENVS_CONFIG; the
-#: recipe's misses on them prompted RECOMMENDED_EARLY_STOPPING_CONFIG, so they are not fresh for that one.
+#: recipe's misses on them prompted RECOMMENDED_PAUSE_CONFIG, so they are not fresh for that one.
 DRIFT_SEEDS = tuple(range(500, 600))
 #: The rungs that ``recommended_fresh_seeds`` trains on fresh seeds: the previous recommendation (``+8 envs``),
 #: the ratio clip added, and the entropy bonus removed.
