@@ -1,4 +1,5 @@
-"""Race to solve CartPole-v1: the package's recommended A2C against Stable-Baselines3's A2C, same machine, same run.
+"""Race to solve CartPole-v1: the package's recommended recipe (PPO-style: its ratio clip is PPO's, lecture 07) against
+Stable-Baselines3's A2C, same machine, same run; so a PPO-style learner against an A2C, not A2C against A2C.
 
 For each seed, both learners train until the mean return of the last 100 finished training episodes first reaches
 475 (CartPole-v1's "solved" threshold); we record the environment steps and the wall-clock seconds that took.
@@ -136,7 +137,9 @@ def main() -> int:
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, one thread per learner, "
         f"Python {platform.python_version()}, torch {torch.__version__}.",
         "",
-        f"Package: `RECOMMENDED_CONFIG` ({RECOMMENDED_CONFIG.changes_from_seed()}). "
+        f"Package: `RECOMMENDED_CONFIG`, the PPO-style recipe of lecture 07 ({RECOMMENDED_CONFIG.changes_from_seed()}): "
+        "a PPO-style learner against an A2C, not A2C against A2C. Its seconds are `train()`'s on one core until the "
+        "solving episode's update. "
         f"Stable-Baselines3: A2C, zoo hyperparameters (8 envs, ent_coef 0), capped at {SB3_STEP_CAP:,} steps.",
         "",
         "| seed | package steps | package s | SB3 steps | SB3 s |",
