@@ -52,6 +52,17 @@ class UpdateStats:
                    critic_grad_norm=mean(critic_grad_norms), advantage_std=advantage_std,
                    actor_update_norm=mean(actor_update_norms), critic_update_norm=mean(critic_update_norms))
 
+    @classmethod
+    def from_sums(cls, actor_loss: float, critic_loss: float, advantage_std: float, actor_grad_sum: float,
+                  critic_grad_sum: float, actor_update_sum: float, critic_update_sum: float, actor_steps: int,
+                  critic_steps: int) -> "UpdateStats":
+        """The statistics of an update from running sums of its per-step norms, added in step order, and its
+        numbers of actor and critic optimiser steps (no steps give 0)."""
+        actors, critics = max(actor_steps, 1), max(critic_steps, 1)
+        return cls(actor_loss=actor_loss, critic_loss=critic_loss, actor_grad_norm=actor_grad_sum / actors,
+                   critic_grad_norm=critic_grad_sum / critics, advantage_std=advantage_std,
+                   actor_update_norm=actor_update_sum / actors, critic_update_norm=critic_update_sum / critics)
+
 
 #: The row statistics of an episode after which no update ran (learning paused by ``freeze_at_return``): NaN
 #: throughout, since there was no loss, gradient or step to measure.

@@ -40,11 +40,11 @@ from numpy.typing import NDArray
 
 from .agent import NO_UPDATE, A2CAgent, UpdateStats, check_update_finite, policy_entropy, sample_actions
 from .config import A2CConfig
-from .envs import CartPoleBatch, Episode, env_dimensions, make_env, space_dimensions
+from .envs import CartPoleBatch, Episode, env_dimensions, make_env
 from .errors import ConfigError
 from .history import EpisodeLog, TrainingMonitor, learning_frozen
 from .numpy_agent import NumpyA2CAgent, NumpyA2CStack
-from .rollout_trainer import make_vector_env, rollout_batch
+from .rollout_trainer import rollout_batch
 from .trainer import TrainResult, make_agent
 
 __all__ = ["train_seeds", "CartPoleBatch", "GymBatch", "stackable", "act_probabilities"]
@@ -57,8 +57,8 @@ class GymBatch:
     def __init__(self, envs: Sequence[gym.Env]) -> None:
         self.envs = list(envs)
 
-    def reset(self, index: int) -> NDArray[np.float32]:
-        return np.asarray(self.envs[index].reset()[0], dtype=np.float32)
+    def reset(self, index: int, seed: int | None = None) -> NDArray[np.float32]:
+        return np.asarray(self.envs[index].reset(seed=seed)[0], dtype=np.float32)
 
     def step(self, actions: NDArray[np.int64], active: NDArray[np.bool_]) -> tuple[
             NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
@@ -269,20 +269,13 @@ def _rollouts_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
                        bar: Any) -> list[TrainResult]:
     n, n_envs, n_steps = len(seeds), config.num_envs, int(config.rollout_steps or 1)
     # Every (seed, copy) pair gets its own environment, seeded as the seed's vector environment seeds it.
-    probe = make_vector_env(config.env_id, n_envs)
-    obs_dim, n_actions = space_dimensions(probe.single_observation_space, probe.single_action_space)
-    probe.close()
     flat_envs = [make_env(config.env_id) for _ in range(n * n_envs)]
+    obs_dim, n_actions = env_dimensions(flat_envs[0])
     batch: CartPoleBatch | GymBatch = CartPoleBatch(flat_envs) if CartPoleBatch.supports(flat_envs) \
         else GymBatch(flat_envs)
-    obs = np.zeros((n, n_envs, obs_dim), np.float32)
-    for i, s in enumerate(seeds):
-        for k in range(n_envs):
-            # As the seed's vector environment resets its copy k: with seed + k (later resets continue its stream).
-            env = flat_envs[i * n_envs + k]
-            obs[i, k] = env.reset(seed=s + k)[0]
-            if isinstance(batch, CartPoleBatch):
-                batch.state[i * n_envs + k] = env.unwrapped.state  # type: ignore[attr-defined]
+    # As the seed's vector environment resets its copy k: with seed + k (later resets continue that stream).
+    obs = np.stack([np.stack([batch.reset(i * n_envs + k, seed=s + k) for k in range(n_envs)])
+                    for i, s in enumerate(seeds)])
     agents = [make_agent(config, obs_dim, n_actions, s) for s in seeds]
     # Plain NumPy agents act and learn as one stack; others (PyTorch, subclasses) each by themselves.
     stack = NumpyA2CStack(agents) if stackable(agents) else None  # type: ignore[arg-type]

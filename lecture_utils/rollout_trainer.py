@@ -17,7 +17,7 @@ Pseudocode::
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, cast
 
 import gymnasium as gym
 import numpy as np
@@ -25,7 +25,7 @@ import pandas as pd
 
 from .agent import NO_UPDATE, A2CAgent, check_update_finite, policy_entropy, sample_actions
 from .config import A2CConfig
-from .envs import CartPoleBatch, Episode, check_spaces, make_env, open_env, space_dimensions
+from .envs import CartPoleBatch, Episode, check_spaces, env_dimensions, make_env, open_env, space_dimensions
 from .errors import ConfigError
 from .history import EpisodeLog, TrainingMonitor, learning_frozen
 
@@ -77,16 +77,23 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
     each row after that update. Use it through :func:`.trainer.train`.
     """
     n_envs, n_steps = config.num_envs, int(config.rollout_steps or 1)
-    envs = make_vector_env(config.env_id, n_envs)
-    obs_dim, n_actions = space_dimensions(envs.single_observation_space, envs.single_action_space)
-    agent = agent_factory(obs_dim, n_actions)
-    obs, _ = envs.reset(seed=int(seed))
-    # Gymnasium's CartPole: its vector environment's copies stepped as one array instead (the same trajectories,
-    # reset from the same streams: copy k reseeded with seed + k, as the vector environment's reset just did).
+    # Gymnasium's CartPole: the copies stepped as one array (CartPoleBatch), with the trajectories Gymnasium's vector
+    # environment gives (copy k reset with seed + k, as its reset(seed) does); any other environment: that vector
+    # environment itself.
     copies = [make_env(config.env_id) for _ in range(n_envs)]
     batch = CartPoleBatch(copies) if CartPoleBatch.supports(copies) else None
-    if batch is not None:
-        envs.close()
+    envs: gym.vector.VectorEnv | None = None
+    if batch is None:
+        for copy in copies:
+            copy.close()
+        envs = make_vector_env(config.env_id, n_envs)
+        obs_dim, n_actions = space_dimensions(envs.single_observation_space, envs.single_action_space)
+    else:
+        obs_dim, n_actions = env_dimensions(copies[0])
+    agent = agent_factory(obs_dim, n_actions)
+    if batch is None:
+        obs, _ = cast(gym.vector.VectorEnv, envs).reset(seed=int(seed))
+    else:
         obs = np.stack([batch.reset(k, seed=int(seed) + k) for k in range(n_envs)])
     history = EpisodeLog()
     running_return = np.zeros(n_envs)
@@ -111,7 +118,7 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
             if batch is not None:
                 next_obs, rewards, terminated, truncated = batch.step(actions)
             else:
-                next_obs, rewards, terminated, truncated, info = envs.step(actions)
+                next_obs, rewards, terminated, truncated, info = cast(gym.vector.VectorEnv, envs).step(actions)
             buf_obs[k], buf_act[k], buf_rew[k] = obs, actions, rewards
             buf_term[k], buf_trunc[k] = terminated, truncated
             buf_next[k] = next_obs
@@ -138,5 +145,6 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
             history.append(finished, episode_return, length, entropy, last_stats)
             finished += 1
             monitor.episode_recorded(history, agent, steps_taken)
-    envs.close()
+    if envs is not None:
+        envs.close()
     return history.frame(), agent

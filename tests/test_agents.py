@@ -231,6 +231,27 @@ def test_flat_mlp_views_share_memory():
     assert net.params[0] == 3.0 and net.params.size == 4 * 16 + 16 + 16 * 2 + 2
 
 
+
+@pytest.mark.parametrize("seeds", [None, 5])
+def test_critic_backward_gives_the_matrix_products_numbers(seeds):
+    """The one-output network's backward broadcasts d_out * w2 instead of the (B x 1) @ (1 x H) matmul: the same
+    floats bit for bit, on this machine's BLAS (wide magnitudes, zeros and negative zeros included)."""
+    rng = np.random.default_rng(11)
+    lead = () if seeds is None else (seeds,)
+    net = FlatMLP(4, 64, 1, seeds=seeds)
+    net.params[...] = (rng.standard_normal(net.params.shape) * 10.0 ** rng.uniform(-6, 6, net.params.shape)
+                       ).astype(np.float32)
+    x = (rng.standard_normal((*lead, 37, 4)) * 10.0 ** rng.uniform(-4, 4, (*lead, 37, 4))).astype(np.float32)
+    hidden, out = net.forward(x)
+    d_out = (out * rng.choice([0.0, -0.0, 1e-12, 3.7, -1e5], size=out.shape)).astype(np.float32)
+    net.backward(x, hidden, d_out)
+    assert np.isfinite(net.grad).all() and np.count_nonzero(net.gw1) > net.gw1.size // 4
+    d_hidden = np.matmul(d_out, net.w2)  # the general path, as BLAS computes it
+    d_hidden *= hidden > 0
+    np.testing.assert_array_equal(net.gw1, np.matmul(d_hidden.swapaxes(-1, -2), x))
+    np.testing.assert_array_equal(net.gb1, np.add.reduce(d_hidden, axis=-2))
+    np.testing.assert_array_equal(d_out * net.w2, np.matmul(d_out, net.w2))
+
 @pytest.mark.parametrize("entropy_coef", [0.0, 0.05])
 def test_log_softmax_gradients_match_autograd(entropy_coef):
     rng = np.random.default_rng(3)
