@@ -132,6 +132,25 @@ def _seed_script(seed: int, episodes: int) -> dict[str, Any]:
     return {"env_steps": int(summary["env_steps"]), "steps_per_s": float(summary["steps_per_s"])}
 
 
+def data_workload(data_dir: Path = REPO / "data") -> dict[str, int]:
+    """Env steps in the stored data sets, split by the trainer their sidecars record for each configuration:
+    ``{"episodic": ..., "rollout": ...}`` (``train`` seed by seed, ``train_seeds`` in lockstep). What ``make data``
+    trains, sized from its own output."""
+    import pandas as pd
+
+    steps = {"episodic": 0, "rollout": 0}
+    for sidecar in sorted(data_dir.glob("*.json")):
+        table_path = sidecar.with_suffix("").with_suffix(".csv.gz")
+        trainers = json.loads(sidecar.read_text()).get("trainer")
+        if not table_path.exists() or not isinstance(trainers, dict):
+            continue  # weights, not training tables
+        table = pd.read_csv(table_path, usecols=["config", "length"])
+        for config, length in table.groupby("config")["length"].sum().items():
+            kind = "rollout" if str(trainers.get(str(config), "")).endswith("train_seeds") else "episodic"
+            steps[kind] += int(length)
+    return steps
+
+
 # -- the report ---------------------------------------------------------------------------------------------------------
 def _rate(steps: float, seconds: float) -> str:
     return f"{steps / seconds:,.0f}"
@@ -209,9 +228,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               "", "| seeds S | wall s | env steps/s | peak RSS MiB |", "|---:|---:|---:|---:|"]
     scaling = {}
     for n_seeds in (1, 4, 16, 32, 64):
-        scaling[n_seeds] = r = _run_worker("scaling", str(scaling_steps), str(n_seeds))
+        # Best of two runs, each in a fresh process: one run alone is at the mercy of the host's noisy spells.
+        runs = [_run_worker("scaling", str(scaling_steps), str(n_seeds)) for _ in range(2)]
+        scaling[n_seeds] = r = min(runs, key=lambda run: run["seconds"])
         lines.append(f"| {n_seeds} | {r['seconds']:.1f} | {_rate(r['env_steps'], r['seconds'])} | "
-                     f"{r['peak_rss_mib']:.0f} |")
+                     f"{max(run['peak_rss_mib'] for run in runs):.0f} |")
+    lines += ["", "Best of two runs per S, each in a fresh process; peak RSS is the larger of the two."]
     if not args.quick:  # the targets are set for the full budgets
         rate_b = lock_b["env_steps"] / lock_b["seconds"]
         fastest_a = min(lock_a["seconds"], single_a["seconds"])
@@ -219,17 +241,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         def met(ok: bool) -> str:
             return "yes" if ok else "**no**"
 
+        rate_a = lock_a["env_steps"] / fastest_a
+        workload = data_workload()
+        projected = workload["episodic"] / (single_a["env_steps"] / single_a["seconds"]) + workload["rollout"] / rate_b
+        total = workload["episodic"] + workload["rollout"]
         lines += ["", "## Against the targets of the lockstep issue (16)", "",
-                  "| target | measured in this run | met |", "|---|---|---|",
-                  f"| rollout configuration, >= 200,000 env steps/s on {cores} cores, updates included | "
-                  f"{rate_b:,.0f} (b) | {met(rate_b >= 200_000)} |",
-                  f"| seed configuration, {len(a_seeds)} seeds x {a_episodes} episodes, <= 10 s | {fastest_a:.1f} s "
-                  f"(a, the faster package row) | {met(fastest_a <= 10)} |",
+                  f"Each target as the aggregate rate it needs on {cores} cores, updates included, against the rate "
+                  "measured above.", "",
+                  "| target | needs (env steps/s) | measured in this run | rate measured | needed / measured | met |",
+                  "|---|---:|---|---:|---:|---|",
+                  f"| rollout configuration, >= 200,000 env steps/s on {cores} cores | 200,000 | {rate_b:,.0f} (b) | "
+                  f"{rate_b:,.0f} | {200_000 / rate_b:.2f}x | {met(rate_b >= 200_000)} |",
+                  f"| seed configuration, {len(a_seeds)} seeds x {a_episodes} episodes, <= 10 s | "
+                  f"{lock_a['env_steps'] / 10:,.0f} | {fastest_a:.1f} s (a, the faster package row) | {rate_a:,.0f} | "
+                  f"{lock_a['env_steps'] / 10 / rate_a:.2f}x | {met(fastest_a <= 10)} |",
                   f"| recommended configuration, {len(b_seeds)} seeds x {b_steps:,} steps, <= 60 s | "
-                  f"{lock_b['seconds']:.1f} s (b) | {met(lock_b['seconds'] <= 60)} |",
-                  f"| peak memory at S = 64 (report only) | {scaling[64]['peak_rss_mib']:.0f} MiB (c) | |", "",
-                  "The single-seed targets (10x the seed script; the recipe's time to a rolling-100 return of 475) are "
-                  "measured by `bench.py` (above) and `solve_race.py` (`solve_race.md`)."]
+                  f"{lock_b['env_steps'] / 60:,.0f} | {lock_b['seconds']:.1f} s (b) | {rate_b:,.0f} | "
+                  f"{lock_b['env_steps'] / 60 / rate_b:.2f}x | {met(lock_b['seconds'] <= 60)} |",
+                  f"| `make data` from scratch, <= 10 minutes | {total / 600:,.0f} | {projected / 60:.0f} min projected "
+                  f"(its episodic steps at (a)'s per-seed rate, the rest at (b)'s) | {total / projected:,.0f} | "
+                  f"{total / 600 / (total / projected):.2f}x | {met(projected <= 600)} |",
+                  f"| peak memory at S = 64 (report only) | | {scaling[64]['peak_rss_mib']:.0f} MiB (c) | | | |", "",
+                  f"`make data`'s workload, from the stored data sets (`data_workload`): {total:,} env steps, "
+                  f"{workload['episodic']:,} of them in episodic configurations (trained seed by seed) and "
+                  f"{workload['rollout']:,} in rollout ones (lockstep blocks); the projection leaves out the "
+                  "snapshot sets, process start-up and uneven loads, so the real remake takes longer (README, Data).",
+                  "", "The single-seed targets (10x the seed script; the recipe's time to a rolling-100 return of 475) "
+                  "are measured by `bench.py` (above) and `solve_race.py` (`solve_race.md`)."]
     lines += ["", f"Total benchmark time {time.perf_counter() - started:.0f} s; load average at the start {load}, at "
               f"the end {' / '.join(f'{x:.2f}' for x in os.getloadavg())}."]
     text = "\n".join(lines) + "\n"
