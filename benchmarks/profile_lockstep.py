@@ -27,7 +27,7 @@ from lecture_utils.lockstep import train_seeds  # noqa: E402
 
 #: (label, predicate on (file, function name)); the first that matches takes a function's time.
 GROUPS: list[tuple[str, Callable[[str, str], bool]]] = [
-    ("network passes: FlatMLP.forward/backward (stacked matmuls, one BLAS call per seed)",
+    ("network passes: FlatMLP.forward/backward (stacked matmuls, bias, ReLU and its mask)",
      lambda f, n: f.endswith("numpy_agent.py") and n in ("forward", "backward")),
     ("ufunc reductions (softmax max/sum, bias gradients, losses)", lambda f, n: "reduce" in n and "ufunc" in n),
     ("Adam steps", lambda f, n: f.endswith("numpy_agent.py") and (n == "step" or n.startswith("<listcomp>"))),
