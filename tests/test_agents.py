@@ -231,7 +231,6 @@ def test_flat_mlp_views_share_memory():
     assert net.params[0] == 3.0 and net.params.size == 4 * 16 + 16 + 16 * 2 + 2
 
 
-
 @pytest.mark.parametrize("seeds", [None, 5])
 def test_critic_backward_gives_the_matrix_products_numbers(seeds):
     """The one-output network's backward broadcasts d_out * w2 instead of the (B x 1) @ (1 x H) matmul: the same
@@ -251,6 +250,7 @@ def test_critic_backward_gives_the_matrix_products_numbers(seeds):
     np.testing.assert_array_equal(net.gw1, np.matmul(d_hidden.swapaxes(-1, -2), x))
     np.testing.assert_array_equal(net.gb1, np.add.reduce(d_hidden, axis=-2))
     np.testing.assert_array_equal(d_out * net.w2, np.matmul(d_out, net.w2))
+
 
 @pytest.mark.parametrize("entropy_coef", [0.0, 0.05])
 def test_log_softmax_gradients_match_autograd(entropy_coef):
