@@ -50,7 +50,7 @@ from .envs import Episode
 from .errors import ConfigError
 from .networks import build_networks
 from .returns import discounted_returns
-from .torch_agent import TorchA2CAgent, _grad_norm, step_and_measure
+from .torch_agent import StepLog, TorchA2CAgent
 
 __all__ = ["A2CBatch", "LossFunction", "reference_a2c_losses", "example_batch", "GradientCheck", "check_losses",
            "StudentA2CAgent", "SeedResult", "train_hidden_seeds", "GradeReport", "grade", "HIDDEN_EPISODES",
@@ -515,10 +515,7 @@ class StudentA2CAgent(TorchA2CAgent):
         self.episode_returns.append(episode.total_reward)
         returns = discounted_returns(episode.rewards, cfg.gamma).astype(np.float32)
         whole = A2CBatch.from_episode(episode, returns)
-        actor_norms: list[float] = []
-        critic_norms: list[float] = []
-        actor_updates: list[float] = []
-        critic_updates: list[float] = []
+        steps = StepLog(self.actor, self.critic)
         advantage_std = 0.0
         actor_loss = critic_loss = torch.zeros(())
         for pass_index in range(cfg.update_passes):
@@ -530,16 +527,13 @@ class StudentA2CAgent(TorchA2CAgent):
                 actor_loss, _ = self.loss_fn(self.actor, self.pass_critic, batch, cfg.gamma)
                 self.actor_optimizer.zero_grad()
                 actor_loss.backward()
-                actor_norms.append(_grad_norm(self.actor))
-                actor_updates.append(step_and_measure(self.actor_optimizer, self.actor))
+                steps.step("actor", self.actor_optimizer)
                 for _ in range(cfg.critic_steps):
                     _, critic_loss = self.loss_fn(self.actor, self.critic, batch, cfg.gamma)
                     self.critic_optimizer.zero_grad()
                     critic_loss.backward()
-                    critic_norms.append(_grad_norm(self.critic))
-                    critic_updates.append(step_and_measure(self.critic_optimizer, self.critic))
-        return UpdateStats.from_steps(float(actor_loss.detach()), float(critic_loss.detach()), advantage_std,
-                                      actor_norms, critic_norms, actor_updates, critic_updates)
+                    steps.step("critic", self.critic_optimizer)
+        return steps.stats(actor_loss, critic_loss, advantage_std)
 
 
 def _hidden_seeds(count: int = 2) -> list[int]:

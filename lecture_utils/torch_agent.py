@@ -5,6 +5,8 @@ seed's ``Policy.update``, so a training run reproduces ``seed_reference.py`` bit
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -16,22 +18,49 @@ from .envs import Episode
 from .networks import build_networks
 from .returns import discounted_returns
 
-__all__ = ["TorchA2CAgent"]
+__all__ = ["TorchA2CAgent", "StepLog"]
 
 
-def _grad_norm(module: torch.nn.Module) -> float:
-    """Global L2 norm of a module's gradients."""
-    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
+def _grad_norm(params: Sequence[torch.Tensor]) -> float:
+    """Global L2 norm of the gradients of ``params`` (a network's parameter tensors)."""
+    # torch.linalg.vector_norm is what Tensor.norm() calls for the 2-norm, minus a Python wrapper per tensor.
+    norms = [torch.linalg.vector_norm(p.grad) for p in params if p.grad is not None]
     return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
 
 
-def step_and_measure(optimizer: torch.optim.Optimizer, module: torch.nn.Module) -> float:
-    """``optimizer.step()``, and the global L2 norm of the change it made to ``module``'s parameters."""
-    before = [p.detach().clone() for p in module.parameters()]
+def step_and_measure(optimizer: torch.optim.Optimizer, params: Sequence[torch.Tensor]) -> float:
+    """``optimizer.step()``, and the global L2 norm of the change it made to ``params`` (the network it steps)."""
+    before = [p.detach().clone() for p in params]
     optimizer.step()
     with torch.no_grad():
-        changes = [(p.detach() - b).norm() for p, b in zip(module.parameters(), before, strict=True)]
+        changes = [torch.linalg.vector_norm(p.detach() - b) for p, b in zip(params, before, strict=True)]
     return float(torch.linalg.vector_norm(torch.stack(changes))) if changes else 0.0
+
+
+class StepLog:
+    """One update's optimiser steps, taken and measured in order: for each step, the network's gradient norm
+    (before any clipping) and the norm of the change the step made; :meth:`stats` averages them per network."""
+
+    def __init__(self, actor: torch.nn.Module, critic: torch.nn.Module) -> None:
+        # The parameter lists once per update: module.parameters() walks the module tree on every call.
+        self._params = {"actor": list(actor.parameters()), "critic": list(critic.parameters())}
+        self._grad_norms: dict[str, list[float]] = {"actor": [], "critic": []}
+        self._update_norms: dict[str, list[float]] = {"actor": [], "critic": []}
+
+    def step(self, network: str, optimizer: torch.optim.Optimizer, max_grad_norm: float | None = None) -> None:
+        """Record ``network``'s (``"actor"`` or ``"critic"``) gradient norm, clip it to ``max_grad_norm`` if set,
+        take ``optimizer``'s step and record the size of the change."""
+        params = self._params[network]
+        self._grad_norms[network].append(_grad_norm(params))
+        if max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+        self._update_norms[network].append(step_and_measure(optimizer, params))
+
+    def stats(self, actor_loss: torch.Tensor, critic_loss: torch.Tensor, advantage_std: float) -> UpdateStats:
+        """The update's :class:`~lecture_utils.agent.UpdateStats`, with the last minibatch's two losses."""
+        return UpdateStats.from_steps(float(actor_loss.detach()), float(critic_loss.detach()), advantage_std,
+                                      self._grad_norms["actor"], self._grad_norms["critic"],
+                                      self._update_norms["actor"], self._update_norms["critic"])
 
 
 class TorchA2CAgent(A2CAgent):
@@ -75,10 +104,7 @@ class TorchA2CAgent(A2CAgent):
         reward = torch.as_tensor(episode.rewards, dtype=torch.float32)
         act = torch.as_tensor(episode.actions)
         not_done = 1.0 - torch.as_tensor(episode.terminated, dtype=torch.float32)
-        actor_norms: list[float] = []
-        critic_norms: list[float] = []
-        actor_updates: list[float] = []
-        critic_updates: list[float] = []
+        steps = StepLog(self.actor, self.critic)
         advantage_std = 0.0
         actor_loss = critic_loss = torch.zeros(())
         old_log_probs = None
@@ -117,10 +143,7 @@ class TorchA2CAgent(A2CAgent):
                     actor_loss = policy_loss - cfg.entropy_coef * entropy
                 self.actor_optimizer.zero_grad()
                 actor_loss.backward()
-                actor_norms.append(_grad_norm(self.actor))
-                if cfg.max_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(self.actor.parameters(), cfg.max_grad_norm)
-                actor_updates.append(step_and_measure(self.actor_optimizer, self.actor))
+                steps.step("actor", self.actor_optimizer, cfg.max_grad_norm)
                 # Critic: regress V(s_t) on its target, held fixed: the TD(0) target r_t + gamma (1 - terminated)
                 # V(s_{t+1}) with the current critic, or this pass's lambda-return.
                 for _ in range(cfg.critic_steps):
@@ -132,9 +155,5 @@ class TorchA2CAgent(A2CAgent):
                     critic_loss = F.mse_loss(self.critic(obs[batch]), target)
                     self.critic_optimizer.zero_grad()
                     critic_loss.backward()
-                    critic_norms.append(_grad_norm(self.critic))
-                    if cfg.max_grad_norm is not None:
-                        torch.nn.utils.clip_grad_norm_(self.critic.parameters(), cfg.max_grad_norm)
-                    critic_updates.append(step_and_measure(self.critic_optimizer, self.critic))
-        return UpdateStats.from_steps(float(actor_loss.detach()), float(critic_loss.detach()), advantage_std,
-                                      actor_norms, critic_norms, actor_updates, critic_updates)
+                    steps.step("critic", self.critic_optimizer, cfg.max_grad_norm)
+        return steps.stats(actor_loss, critic_loss, advantage_std)
