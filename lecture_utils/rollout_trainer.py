@@ -17,11 +17,12 @@ Pseudocode::
 """
 from __future__ import annotations
 
-from typing import Callable, cast
+from typing import Callable
 
 import gymnasium as gym
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from .agent import NO_UPDATE, A2CAgent, check_update_finite, policy_entropy, sample_actions
 from .config import A2CConfig
@@ -81,20 +82,39 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
     # environment gives (copy k reset with seed + k, as its reset(seed) does); any other environment: that vector
     # environment itself.
     copies = [make_env(config.env_id) for _ in range(n_envs)]
-    batch = CartPoleBatch(copies) if CartPoleBatch.supports(copies) else None
-    envs: gym.vector.VectorEnv | None = None
-    if batch is None:
+    closers: list[Callable[[], None]] = []
+    step: Callable[[NDArray[np.int64]], tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float64],
+                                              NDArray[np.bool_], NDArray[np.bool_]]]
+    if CartPoleBatch.supports(copies):
+        batch = CartPoleBatch(copies)
+        obs_dim, n_actions = env_dimensions(copies[0])
+        obs = np.stack([batch.reset(k, seed=int(seed) + k) for k in range(n_envs)])
+
+        def step(actions: NDArray[np.int64]) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float64],
+                                                     NDArray[np.bool_], NDArray[np.bool_]]:
+            ended_in, rewards, terminated, truncated = batch.step(actions)
+            ended = np.flatnonzero(terminated | truncated)
+            next_obs = ended_in.copy() if ended.size else ended_in
+            for i in ended:
+                next_obs[i] = batch.reset(int(i))
+            return next_obs, ended_in, rewards, terminated, truncated
+    else:
         for copy in copies:
             copy.close()
         envs = make_vector_env(config.env_id, n_envs)
+        closers.append(envs.close)
         obs_dim, n_actions = space_dimensions(envs.single_observation_space, envs.single_action_space)
-    else:
-        obs_dim, n_actions = env_dimensions(copies[0])
+        obs, _ = envs.reset(seed=int(seed))
+
+        def step(actions: NDArray[np.int64]) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float64],
+                                                     NDArray[np.bool_], NDArray[np.bool_]]:
+            next_obs, rewards, terminated, truncated, info = envs.step(actions)
+            ended_in = next_obs.copy()
+            for i in np.flatnonzero(terminated | truncated):
+                ended_in[i] = info["final_obs"][i]  # the vector environment has already reset this copy
+            return next_obs, ended_in, rewards, terminated, truncated
+    # Built after the resets, which draw from the environments' streams only, never from the agent's.
     agent = agent_factory(obs_dim, n_actions)
-    if batch is None:
-        obs, _ = cast(gym.vector.VectorEnv, envs).reset(seed=int(seed))
-    else:
-        obs = np.stack([batch.reset(k, seed=int(seed) + k) for k in range(n_envs)])
     history = EpisodeLog()
     running_return = np.zeros(n_envs)
     running_length = np.zeros(n_envs, dtype=np.int64)
@@ -115,21 +135,14 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
         for k in range(n_steps):
             probs = agent.probabilities(obs)
             actions = sample_actions(probs, agent.rng)
-            if batch is not None:
-                next_obs, rewards, terminated, truncated = batch.step(actions)
-            else:
-                next_obs, rewards, terminated, truncated, info = cast(gym.vector.VectorEnv, envs).step(actions)
+            next_obs, ended_in, rewards, terminated, truncated = step(actions)
             buf_obs[k], buf_act[k], buf_rew[k] = obs, actions, rewards
             buf_term[k], buf_trunc[k] = terminated, truncated
-            buf_next[k] = next_obs
+            buf_next[k] = ended_in  # the state each episode ended in, not the reset state that follows it
             running_return += rewards
             running_length += 1
             running_entropy += policy_entropy(probs)
             for i in np.flatnonzero(terminated | truncated):
-                if batch is not None:
-                    next_obs[i] = batch.reset(int(i))  # buf_next keeps the state the episode ended in
-                else:
-                    buf_next[k, i] = info["final_obs"][i]  # the state the episode ended in, not the reset state
                 ended_now.append((float(running_return[i]), int(running_length[i]),
                                   float(running_entropy[i] / running_length[i])))
                 running_return[i] = running_length[i] = running_entropy[i] = 0
@@ -138,13 +151,13 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
             last_stats = NO_UPDATE
         else:
             last_stats = agent.update(rollout_batch(buf_obs, buf_act, buf_rew, buf_next, buf_term, buf_trunc))
-            check_update_finite(last_stats, config, finished)
+            check_update_finite(last_stats, config, finished, seed)
         for episode_return, length, entropy in ended_now:
             if finished >= config.episodes:
                 break
             history.append(finished, episode_return, length, entropy, last_stats)
             finished += 1
             monitor.episode_recorded(history, agent, steps_taken)
-    if envs is not None:
-        envs.close()
+    for close in closers:
+        close()
     return history.frame(), agent
