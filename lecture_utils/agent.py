@@ -99,8 +99,9 @@ def sample_actions(probs: NDArray[np.floating], rng: np.random.RandomState) -> N
     return np.minimum((cdf <= draws[:, None]).sum(axis=1), probs.shape[1] - 1).astype(np.int64)
 
 
-def check_update_finite(stats: "UpdateStats", config: A2CConfig, episode: int) -> None:
-    """Raise :class:`TrainingDiverged` naming the likely option if an update's losses or gradients are not finite.
+def check_update_finite(stats: "UpdateStats", config: A2CConfig, episode: int, seed: int) -> None:
+    """Raise :class:`TrainingDiverged` naming the seed and the likely option if an update's losses or gradients are
+    not finite.
 
     Once a weight overflows every later number is NaN, so training stops at the first one instead of running on."""
     values = (stats.actor_loss, stats.critic_loss, stats.actor_grad_norm, stats.critic_grad_norm)
@@ -108,9 +109,12 @@ def check_update_finite(stats: "UpdateStats", config: A2CConfig, episode: int) -
         return
     names = ("actor loss", "critic loss", "actor gradient norm", "critic gradient norm")
     bad = next(f"{name} is {value}" for name, value in zip(names, values, strict=True) if not math.isfinite(value))
-    raise TrainingDiverged(
-        f"training diverged in the update after episode {episode}: the {bad}. Lower --actor-lr/--critic-lr "
-        f"(now {config.actor_lr:g}/{config.critic_lr:g}) or --entropy-coef (now {config.entropy_coef:g})")
+    fix = (f"Lower --actor-lr/--critic-lr (now {config.actor_lr:g}/{config.critic_lr:g}) or --entropy-coef "
+           f"(now {config.entropy_coef:g})")
+    if config.log_prob_eps == 0 and not config.stable_log_prob:
+        # log(p + 0) is -inf, and its gradient infinite, as soon as a probability rounds to 0.
+        fix += ", or set --stable-log-prob (or a positive --log-prob-eps: now 0)"
+    raise TrainingDiverged(f"seed {seed}: training diverged in the update after episode {episode}: the {bad}. {fix}")
 
 
 def policy_entropy(probs: NDArray[np.floating]) -> NDArray[np.float64]:

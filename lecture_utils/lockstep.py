@@ -199,7 +199,7 @@ def _episodes_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
     def record(i: int, episode: Episode, entropy: float, stats: UpdateStats) -> None:
         steps_taken[i] += episode.length
         if not frozen[i]:
-            check_update_finite(stats, config, episode_index[i])
+            check_update_finite(stats, config, episode_index[i], seeds[i])
         histories[i].append(episode_index[i], episode.total_reward, episode.length, entropy, stats)
         monitors[i].episode_recorded(histories[i], agents[i], steps_taken[i])
         if bar is not None:
@@ -348,7 +348,7 @@ def _rollouts_lockstep(config: A2CConfig, seeds: list[int], monitors: list[Train
                 stats = NO_UPDATE
             else:
                 stats = cast(UpdateStats, all_stats[i])
-                check_update_finite(stats, config, finished[i])
+                check_update_finite(stats, config, finished[i], seeds[i])
             for episode_return, length, entropy in ended_now[i]:
                 if finished[i] >= config.episodes:
                     break

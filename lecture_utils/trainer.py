@@ -122,7 +122,7 @@ def _train_episodes(config: A2CConfig, seed: int, agent: A2CAgent | None, env: g
             stats = NO_UPDATE
         else:
             stats = agent.update(episode)
-            check_update_finite(stats, config, episode_index)
+            check_update_finite(stats, config, episode_index, seed)
         history.append(episode_index, episode.total_reward, episode.length, entropy, stats)
         monitor.episode_recorded(history, agent, steps_taken)
     return TrainResult(history=history.frame(), agent=agent, env=env, config=config, seed=seed)

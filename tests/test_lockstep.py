@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from lecture_utils import A2CConfig, ConfigError, train
+from lecture_utils.errors import TrainingDiverged
 from lecture_utils.lockstep import CartPoleBatch, train_seeds
 
 SEEDS = [5, 0, 12]
@@ -121,3 +122,12 @@ def test_bad_seed_lists_are_refused():
         train_seeds(A2CConfig(episodes=1), [1, 1])
     with pytest.raises(ConfigError, match="at least one seed"):
         train_seeds(A2CConfig(episodes=1), [])
+
+
+def test_a_diverging_seed_is_named_as_its_single_run_names_it():
+    config = A2CConfig(episodes=30, log_prob_eps=0.0, actor_lr=0.2)  # seed 4 diverges at episode 14, 3 and 5 do not
+    with pytest.raises(TrainingDiverged) as single:
+        train(config, seed=4)
+    with pytest.raises(TrainingDiverged) as block:
+        train_seeds(config, [3, 4, 5])
+    assert str(block.value) == str(single.value) and str(block.value).startswith("seed 4: ")

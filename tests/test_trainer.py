@@ -102,10 +102,21 @@ def test_env_with_a_rollout_config_is_refused():
                                            (dict(actor_lr=1e10, critic_lr=1e10, num_envs=2, rollout_steps=8), "--critic-lr")])
 def test_a_diverging_run_stops_at_the_first_non_finite_number(options, name, recwarn):
     with pytest.raises(TrainingDiverged) as info:
-        train(A2CConfig(episodes=200, **options), seed=0)
+        train(A2CConfig(episodes=200, **options), seed=3)
     message = str(info.value)
-    assert "diverged" in message and name in message and "\n" not in message
+    assert message.startswith("seed 3: training diverged") and name in message and "\n" not in message
+    assert "--stable-log-prob" not in message  # that hint is for log_prob_eps = 0 alone
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+#: Seed 4 of this configuration (no epsilon inside log pi, a large actor step) reaches log 0 = -inf at episode 14.
+LOG_OF_ZERO = A2CConfig(episodes=30, log_prob_eps=0.0, actor_lr=0.2)
+
+
+def test_a_run_diverging_through_log_of_zero_is_told_of_the_stable_log_prob():
+    with pytest.raises(TrainingDiverged, match=r"^seed 4: .*after episode 14: .*--stable-log-prob"):
+        train(LOG_OF_ZERO, seed=4)
+    train(LOG_OF_ZERO.replace(stable_log_prob=True), seed=4)  # the fix the message names: no divergence
 
 
 #: Runs whose learning pauses and then resumes: seed 6 episodic pauses after episode 113 and learns again from 197;
