@@ -32,6 +32,11 @@ from .history import EpisodeLog, TrainingMonitor, learning_frozen
 
 __all__ = ["make_vector_env", "rollout_batch", "train_rollouts"]
 
+#: One step of a rollout's environment copies, each array ``(num_envs, ...)``: the next observations (a new
+#: episode's first where one ended), the states the episodes ended in (elsewhere the next observations), the
+#: rewards, and the terminated and truncated flags.
+StepResult = tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]
+
 
 def make_vector_env(env_id: str, num_envs: int, seed: int | None = None) -> gym.vector.VectorEnv:
     """``num_envs`` copies of ``env_id`` stepped in lockstep, resetting themselves in the step that ends an episode
@@ -82,16 +87,14 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
     # environment gives (copy k reset with seed + k, as its reset(seed) does); any other environment: that vector
     # environment itself.
     copies = [make_env(config.env_id) for _ in range(n_envs)]
-    closers: list[Callable[[], None]] = []
-    step: Callable[[NDArray[np.int64]], tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float64],
-                                              NDArray[np.bool_], NDArray[np.bool_]]]
+    vector_env: gym.vector.VectorEnv | None = None
+    step: Callable[[NDArray[np.int64]], StepResult]
     if CartPoleBatch.supports(copies):
         batch = CartPoleBatch(copies)
         obs_dim, n_actions = env_dimensions(copies[0])
         obs = np.stack([batch.reset(k, seed=int(seed) + k) for k in range(n_envs)])
 
-        def step(actions: NDArray[np.int64]) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float64],
-                                                     NDArray[np.bool_], NDArray[np.bool_]]:
+        def step(actions: NDArray[np.int64]) -> StepResult:
             ended_in, rewards, terminated, truncated = batch.step(actions)
             ended = np.flatnonzero(terminated | truncated)
             next_obs = ended_in.copy() if ended.size else ended_in
@@ -101,13 +104,11 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
     else:
         for copy in copies:
             copy.close()
-        envs = make_vector_env(config.env_id, n_envs)
-        closers.append(envs.close)
+        vector_env = envs = make_vector_env(config.env_id, n_envs)
         obs_dim, n_actions = space_dimensions(envs.single_observation_space, envs.single_action_space)
         obs, _ = envs.reset(seed=int(seed))
 
-        def step(actions: NDArray[np.int64]) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float64],
-                                                     NDArray[np.bool_], NDArray[np.bool_]]:
+        def step(actions: NDArray[np.int64]) -> StepResult:
             next_obs, rewards, terminated, truncated, info = envs.step(actions)
             ended_in = next_obs.copy()
             for i in np.flatnonzero(terminated | truncated):
@@ -158,6 +159,6 @@ def train_rollouts(config: A2CConfig, seed: int, agent_factory: Callable[[int, i
             history.append(finished, episode_return, length, entropy, last_stats)
             finished += 1
             monitor.episode_recorded(history, agent, steps_taken)
-    for close in closers:
-        close()
+    if vector_env is not None:
+        vector_env.close()
     return history.frame(), agent
