@@ -1,4 +1,9 @@
 """Many seeds in lockstep (lecture_utils.lockstep): seed s of a lockstep run is train(config, seed=s), bit for bit."""
+import dataclasses
+import importlib.util
+import random
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pandas as pd
@@ -7,6 +12,12 @@ import pytest
 from lecture_utils import A2CConfig, ConfigError, train
 from lecture_utils.errors import TrainingDiverged
 from lecture_utils.lockstep import CartPoleBatch, train_seeds
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("fuzz_lockstep", ROOT / "tools" / "fuzz_lockstep.py")
+assert _spec is not None and _spec.loader is not None
+fuzz = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fuzz)
 
 SEEDS = [5, 0, 12]
 CONFIGS = {
@@ -131,3 +142,25 @@ def test_a_diverging_seed_is_named_as_its_single_run_names_it():
     with pytest.raises(TrainingDiverged) as block:
         train_seeds(config, [3, 4, 5])
     assert str(block.value) == str(single.value) and str(block.value).startswith("seed 4: ")
+
+
+def test_the_random_search_draws_every_option_and_valid_configurations():
+    assert set(fuzz.CHOICES) == {f.name for f in dataclasses.fields(A2CConfig)}, "add the new option to CHOICES"
+    rng = random.Random(0)
+    configs = [fuzz.draw_config(rng) for _ in range(300)]  # A2CConfig validates each one
+    for name, options in fuzz.CHOICES.items():
+        drawn = {getattr(c, name) for c in configs}
+        assert len(drawn) > 1 and drawn <= set(options), name
+
+
+def test_the_random_search_reports_a_disagreement_and_accepts_agreement():
+    config, seeds = A2CConfig(episodes=5, num_envs=2, rollout_steps=4), [3, 7]
+    assert fuzz.disagreement(config, seeds) is None
+    real = fuzz.train_seeds
+    try:  # a lockstep trainer that swaps the seeds' results must be caught
+        fuzz.train_seeds = lambda c, s: real(c, s)[::-1]
+        assert "differ" in fuzz.disagreement(config, seeds)
+    finally:
+        fuzz.train_seeds = real
+    diverging = A2CConfig(episodes=30, log_prob_eps=0.0, actor_lr=0.2)  # seed 4 diverges at episode 14
+    assert fuzz.disagreement(diverging, [3, 4]) is None
