@@ -265,8 +265,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"| peak memory at S = 64 (report only) | | {scaling[64]['peak_rss_mib']:.0f} MiB (c) | | | |", "",
                   f"`make data`'s workload, from the stored data sets (`data_workload`): {total:,} env steps, "
                   f"{workload['episodic']:,} of them in episodic configurations (trained seed by seed) and "
-                  f"{workload['rollout']:,} in rollout ones (lockstep blocks); the projection leaves out the "
-                  "snapshot sets, process start-up and uneven loads, so the real remake takes longer (README, Data).",
+                  f"{workload['rollout']:,} in rollout ones (lockstep blocks). The projection prices every rollout "
+                  "step at (b)'s rate and leaves out the snapshot sets, process start-up and uneven loads; a real "
+                  "remake can take less time than projected (paused arms skip their updates, a 16-environment arm "
+                  "updates half as often) or more. README, Data, gives the measured time.",
                   "", "The single-seed targets (10x the seed script; the recipe's time to a rolling-100 return of 475) "
                   "are measured by `bench.py` (above) and `solve_race.py` (`solve_race.md`)."]
     lines += ["", f"Total benchmark time {time.perf_counter() - started:.0f} s; load average at the start {load}, at "
