@@ -7,8 +7,9 @@ values that make training diverge) and seeds anywhere in ``[0, 2**32 - 1]``, and
 ``train_seeds(config, seeds)`` is ``train(config, seed=s)``: the same per-episode table bit for bit and the same final
 weights, or, where training diverges, the same :class:`~lecture_utils.errors.TrainingDiverged` message from both.
 
-Usage: ``.venv/bin/python tools/fuzz_lockstep.py [--minutes 15] [--seed 1]`` (one core; each case takes a second or
-two). Prints each disagreement and a summary; exits 1 if there was any. The same ``--seed`` draws the same cases.
+Usage: ``.venv/bin/python tools/fuzz_lockstep.py [--minutes 15] [--seed 1]`` (one core; most cases take seconds, a
+PyTorch one with one-row minibatches a few minutes, and the search stops after the case running at the limit).
+Prints each disagreement and a summary; exits 1 if there was any. The same ``--seed`` draws the same cases.
 """
 from __future__ import annotations
 
